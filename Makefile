@@ -1,0 +1,39 @@
+# Two entry points: `make run` (the main job on the bundled data) and `make test`.
+# Both bootstrap what they need on a machine with only python3, pip and make:
+# uv (into .cache/tools), Python 3.12 (found locally, else installed by uv), the locked env.
+SHELL := /bin/bash
+UV_DIR := .cache/tools
+UV := $(UV_DIR)/bin/uv
+VENV := .venv
+STAMP := $(VENV)/.synced-stamp
+
+.PHONY: run test lint format bench env
+
+run: $(STAMP)
+	$(VENV)/bin/winset run
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pytest
+
+bench: $(STAMP)
+	$(VENV)/bin/python benchmarks/ingest.py
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+env: $(STAMP)
+
+$(UV):
+	python3 -m pip install --quiet --disable-pip-version-check --target $(UV_DIR) uv
+
+$(STAMP): $(UV) uv.lock pyproject.toml .python-version
+	@python=$$(scripts/find-python 2>/dev/null || { $(UV) python install 3.12 >&2 && $(UV) python find 3.12; }) \
+	  && echo "Using $$python" \
+	  && $(UV) sync --locked --python "$$python"
+	@touch $@

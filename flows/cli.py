@@ -1,0 +1,206 @@
+"""The ``winset`` command line: thin wrappers that run flows and print what users need.
+
+Errors a user can cause (a bad file, a busy warehouse, an unknown source) end in one line on
+stderr and exit status 2, never a traceback. Prefect's own logs are quiet unless ``--verbose``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from flows import settings
+
+app = typer.Typer(
+    help="Forecast the pathway of US-China relations from real trade and event data.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+DbOption = Annotated[
+    Path | None, typer.Option("--db", help="DuckDB warehouse file (default: var/winset.duckdb).")
+]
+VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs.")]
+
+
+@contextmanager
+def _quiet_prefect(verbose: bool) -> Iterator[None]:
+    """Prefect logs every state change; the CLI shows its own progress instead."""
+    if verbose:
+        yield
+        return
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "ERROR")
+    loggers = [logging.getLogger(n) for n in ("prefect", "prefect.flow_runs", "prefect.task_runs")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
+def _run[T](step: str, fn: Callable[..., T], *args: Any, verbose: bool = False, **kwargs: Any) -> T:
+    """Run one step with a spinner; turn user-caused errors into one line and exit 2."""
+    from flows.ingest import IngestFailed
+    from flows.sources.base import SourceError
+    from flows.warehouse import WarehouseError
+
+    try:
+        with _quiet_prefect(verbose), err.status(f"{step}…"):
+            return fn(*args, **kwargs)
+    except IngestFailed as exc:
+        for line in exc.errors:
+            err.print(f"[red]error:[/red] {line}", highlight=False, soft_wrap=True)
+        err.print("Nothing was written; the warehouse is unchanged.")
+    except (SourceError, WarehouseError, KeyError, ValueError) as exc:
+        err.print(f"[red]error:[/red] {str(exc).strip(chr(39))}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _parse_base_urls(values: list[str]) -> dict[str, str]:
+    urls = {}
+    for value in values:
+        name, sep, url = value.partition("=")
+        if sep and not name.startswith("http"):
+            urls[name] = url
+        else:
+            urls["*"] = value
+    return urls
+
+
+@app.command()
+def ingest(
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", "-s", help="Source to ingest, or SOURCE:DATASET with --file."),
+    ] = None,
+    live: Annotated[bool, typer.Option(help="Download from the publishers instead.")] = False,
+    file: Annotated[
+        list[Path] | None, typer.Option("--file", "-f", help="Ingest a file you downloaded.")
+    ] = None,
+    base_url: Annotated[
+        list[str] | None,
+        typer.Option(help="SOURCE=URL, or a URL mirroring every source as URL/<source>."),
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds per download attempt.")] = 30.0,
+    max_mb: Annotated[float, typer.Option(help="Size cap per download, MB.")] = 512.0,
+    retries: Annotated[int, typer.Option(help="Retries for timeouts and 5xx.")] = 2,
+    retry_delay: Annotated[float, typer.Option(help="Seconds between retries.")] = 5.0,
+    db: DbOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Ingest the bundled data (default), the live publishers' files, or your own files."""
+    from flows.ingest import LiveOptions
+    from flows.ingest import ingest as ingest_flow
+
+    files = []
+    if file:
+        if not source or len(source) != 1:
+            raise _usage("--file needs exactly one --source (e.g. --source gdelt)")
+        name, _, dataset = source[0].partition(":")
+        files = [(name, dataset or None, path) for path in file]
+    live_options = None
+    if live:
+        live_options = LiveOptions(
+            base_urls=_parse_base_urls(base_url or []),
+            timeout=timeout,
+            max_bytes=int(max_mb * 1024 * 1024),
+            retries=retries,
+            retry_delay=retry_delay,
+        )
+    summary = _run(
+        "Ingesting",
+        ingest_flow,
+        db_path=db,
+        sources=None if files else source,
+        live=live_options,
+        files=files,
+        verbose=verbose,
+    )
+    out.print(
+        f"Ingested {summary.files} files: {summary.inserted} rows new, {summary.updated} changed, "
+        f"{summary.unchanged} unchanged, {summary.rejected} rejected (see `winset status`)."
+    )
+    _print_status(db)
+
+
+def _usage(message: str) -> typer.BadParameter:
+    return typer.BadParameter(message)
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Per source table: rows, first and last date, last ingest time, rejected rows."""
+    _print_status(db, as_json=as_json)
+
+
+def _print_status(db: Path | None, *, as_json: bool = False) -> None:
+    from flows.sources import SOURCES
+    from flows.warehouse import connect, table_status
+
+    def read() -> list:
+        with connect(Path(db or settings.warehouse_path()), read_only=True) as con:
+            return table_status(con, list(SOURCES.values()))
+
+    rows = _run("Reading the warehouse", read)
+    if as_json:
+        out.print_json(json.dumps([_status_dict(r) for r in rows]))
+        return
+    table = Table(title=f"winset warehouse: {db or settings.warehouse_path()}")
+    for column in ("source", "table", "rows", "first", "last", "last ingest (UTC)", "rejected"):
+        table.add_column(column, justify="right" if column in ("rows", "rejected") else "left")
+    for r in rows:
+        ingested = f"{r.last_ingested_at:%Y-%m-%d %H:%M}" if r.last_ingested_at else "-"
+        table.add_row(
+            r.source,
+            r.table,
+            f"{r.rows:,}",
+            str(r.first or "-"),
+            str(r.last or "-"),
+            ingested,
+            f"{r.rejected:,}",
+        )
+    out.print(table)
+
+
+def _status_dict(row: Any) -> dict[str, Any]:
+    return {
+        "source": row.source,
+        "table": row.table,
+        "rows": row.rows,
+        "first": row.first.isoformat() if row.first else None,
+        "last": row.last.isoformat() if row.last else None,
+        "last_ingested_at": row.last_ingested_at.isoformat() if row.last_ingested_at else None,
+        "rejected": row.rejected,
+    }
+
+
+@app.command()
+def run(db: DbOption = None, verbose: VerboseOption = False) -> None:
+    """The main job: ingest the bundled data, build the monthly panel, and report status."""
+    from flows.pipeline import pipeline
+
+    result = _run("Running the pipeline", pipeline, db_path=db, verbose=verbose)
+    out.print(result.describe())
+    _print_status(db)
+
+
+if __name__ == "__main__":
+    app()

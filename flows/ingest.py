@@ -1,0 +1,183 @@
+"""The ``ingest`` flow: read every source (bundled, live or a user's file), then write once.
+
+Each source is one Prefect task that only reads and parses; the flow holds the single DuckDB
+connection and writes all batches in one transaction after every task succeeded. A source that
+fails (404, corrupt file, missing column) therefore fails the run and leaves the warehouse as it
+was, and the user sees one line per failure naming the file, row and field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NONE
+
+from flows import settings
+from flows.fetch import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, TransientFetchError, fetch, sha256
+from flows.sources import SOURCES, get_source
+from flows.sources.base import Source, SourceError
+from flows.warehouse import Batch, IngestSummary, connect, write_ingest
+
+
+class IngestFailed(Exception):
+    """One or more sources could not be read; nothing was written."""
+
+    def __init__(self, errors: Sequence[str]) -> None:
+        self.errors = list(errors)
+        super().__init__("; ".join(self.errors))
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    """How live downloads behave; base URLs can point at a mirror or a local test server."""
+
+    base_urls: Mapping[str, str] = field(default_factory=dict)
+    timeout: float = DEFAULT_TIMEOUT_S
+    max_bytes: int = DEFAULT_MAX_BYTES
+    retries: int = 2
+    retry_delay: float = 5.0
+
+    def base_url(self, source: Source) -> str:
+        if source.name in self.base_urls:
+            return self.base_urls[source.name].rstrip("/")
+        if "*" in self.base_urls:  # a mirror of every source, one folder per source
+            return f"{self.base_urls['*'].rstrip('/')}/{source.name}"
+        return source.base_url.rstrip("/")
+
+
+def _retry_transient(task, task_run, state) -> bool:
+    try:
+        state.result()
+    except TransientFetchError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(cache_policy=NONE, task_run_name="read-{source_name}")
+def read_bundled(source_name: str, data_dir: Path) -> list[Batch]:
+    """Parse every bundled file of a source."""
+    source = get_source(source_name)
+    batches = []
+    for dataset in source.datasets:
+        path = data_dir / dataset.bundled
+        if not path.exists():
+            raise SourceError(str(path), "bundled file is missing")
+        content = path.read_bytes()
+        batches.append(
+            Batch(
+                source,
+                dataset.name,
+                dataset.bundled,
+                sha256(content),
+                dataset.parse(content, dataset.bundled),
+            )
+        )
+    return batches
+
+
+@task(cache_policy=NONE, task_run_name="download-{url}", retry_condition_fn=_retry_transient)
+def download(url: str, timeout: float, max_bytes: int) -> tuple[bytes, str]:
+    fetched = fetch(url, timeout=timeout, max_bytes=max_bytes)
+    return fetched.content, fetched.sha256
+
+
+@task(cache_policy=NONE, task_run_name="fetch-{source_name}")
+def read_live(source_name: str, data_dir: Path, live: LiveOptions) -> list[Batch]:
+    """Download and parse every published file of a source; curated files come from the bundle."""
+    source = get_source(source_name)
+    logger = get_run_logger()
+    batches = []
+    retrying = download.with_options(retries=live.retries, retry_delay_seconds=live.retry_delay)
+    for dataset in source.datasets:
+        if not dataset.live_path:
+            logger.info(
+                "%s:%s has no publisher URL; using the bundled file", source.name, dataset.name
+            )
+            name = dataset.bundled
+            content = (data_dir / name).read_bytes()
+            digest = sha256(content)
+        else:
+            name = f"{live.base_url(source)}{dataset.live_path}"
+            content, digest = retrying(name, live.timeout, live.max_bytes)
+        batches.append(Batch(source, dataset.name, name, digest, dataset.parse(content, name)))
+    return batches
+
+
+@task(cache_policy=NONE, task_run_name="read-file-{path}")
+def read_file(source_name: str, dataset_name: str | None, path: Path) -> list[Batch]:
+    """Parse a file the user downloaded themselves (e.g. a GDELT export)."""
+    source = get_source(source_name)
+    dataset = source.dataset(dataset_name) if dataset_name else _only_dataset(source)
+    if not path.is_file():
+        raise SourceError(str(path), "no such file")
+    content = path.read_bytes()
+    return [
+        Batch(source, dataset.name, str(path), sha256(content), dataset.parse(content, str(path)))
+    ]
+
+
+def _only_dataset(source: Source):
+    if len(source.datasets) != 1:
+        names = ", ".join(f"{source.name}:{d.name}" for d in source.datasets)
+        raise SourceError(source.name, f"say which dataset the file is: one of {names}")
+    return source.datasets[0]
+
+
+@flow(name="ingest", log_prints=True)
+def ingest(
+    db_path: Path | None = None,
+    sources: Sequence[str] | None = None,
+    live: LiveOptions | None = None,
+    files: Sequence[tuple[str, str | None, Path]] = (),
+    data_dir: Path | None = None,
+) -> IngestSummary:
+    """Read the chosen sources (all by default) and write them to the warehouse atomically.
+
+    ``files`` are (source, dataset or None, path) triples for user-supplied files; when given,
+    only those files are ingested.
+    """
+    db_path = Path(db_path or settings.warehouse_path())
+    data_dir = Path(data_dir or settings.data_dir())
+    started = dt.datetime.now(dt.UTC)
+    names = list(sources or SOURCES)
+    for name in names:
+        get_source(name)
+    if files:
+        futures = [read_file.submit(s, d, Path(p)) for s, d, p in files]
+        mode = "file"
+    elif live is not None:
+        futures = [read_live.submit(n, data_dir, live) for n in names]
+        mode = "live"
+    else:
+        futures = [read_bundled.submit(n, data_dir) for n in names]
+        mode = "bundled"
+
+    batches, errors = [], []
+    for future in futures:
+        try:
+            batches.extend(future.result())
+        except (SourceError, KeyError) as exc:
+            errors.append(str(exc).strip("'\""))
+    if errors:
+        raise IngestFailed(errors)
+
+    run_id = f"ingest-{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    with connect(db_path) as con:
+        summary = write_ingest(con, batches, run_id=run_id, mode=mode, started_at=started)
+    get_run_logger().info(
+        "%s: %d files, %d inserted, %d updated, %d unchanged, %d rejected",
+        run_id,
+        summary.files,
+        summary.inserted,
+        summary.updated,
+        summary.unchanged,
+        summary.rejected,
+    )
+    return summary

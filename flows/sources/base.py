@@ -1,0 +1,338 @@
+"""The contract every source connector follows, and the strict CSV reader most of them use.
+
+A connector turns the bytes of one published file into a typed Polars frame plus the rows it
+refused, each with a reason. Problems with a whole file (empty, wrong delimiter, a missing
+column, a corrupt archive) raise :class:`SourceError`, whose message is one line naming the
+file, the row and the field, so the CLI can print it instead of a traceback. Problems with a
+single row never abort the file: the row goes to ``rejects`` with its raw text.
+
+Row numbers are 1-based line numbers in the file as published (the header is line 1), so a
+user can open the file in an editor and find the row.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+REJECT_SCHEMA: dict[str, pl.DataType] = {
+    "row": pl.Int64(),
+    "field": pl.String(),
+    "reason": pl.String(),
+    "raw": pl.String(),
+}
+
+MISSING_TOKENS = frozenset({"", ".", "NA", "N/A", "NaN", "nan"})
+
+
+class SourceError(Exception):
+    """A whole file cannot be used. ``str()`` is a single line a user can act on."""
+
+    def __init__(
+        self, file: str, message: str, *, row: int | None = None, field: str | None = None
+    ) -> None:
+        self.file, self.message, self.row, self.field = file, message, row, field
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.field is not None:
+            where.append(f"field {self.field!r}")
+        return f"{', '.join(where)}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """What a connector returns for one file: the rows it kept and the rows it refused."""
+
+    rows: pl.DataFrame
+    rejects: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJECT_SCHEMA))
+
+
+ParseFn = Callable[[bytes, str], Parsed]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One published file of a source: where the bundle keeps it and where it lives online.
+
+    ``live_path`` is joined to the source's (configurable) base URL, so tests can point a
+    connector at a local server without touching the code. An empty ``live_path`` marks a
+    curated file with no publisher copy: live ingestion reads the bundled file instead.
+    """
+
+    name: str
+    bundled: str  # path relative to the project's data/ folder
+    live_path: str  # appended to the source's base URL; "" = curated, no live copy
+    parse: ParseFn
+
+
+@dataclass(frozen=True)
+class Source:
+    """A publisher's series as the warehouse sees it: one raw table, one natural key."""
+
+    name: str
+    description: str
+    table: str
+    schema: Mapping[str, pl.DataType]
+    key: tuple[str, ...]
+    base_url: str
+    datasets: tuple[Dataset, ...]
+    licence: str = ""
+
+    def dataset(self, name: str) -> Dataset:
+        for d in self.datasets:
+            if d.name == name:
+                return d
+        known = ", ".join(d.name for d in self.datasets)
+        raise KeyError(f"source {self.name!r} has no dataset {name!r} (known: {known})")
+
+
+# --------------------------------------------------------------------------- converters
+# A converter turns one cell's text into a value or raises ValueError with a short reason.
+
+Converter = Callable[[str], Any]
+
+
+def number(*, missing: Iterable[str] = MISSING_TOKENS, thousands: str | None = None) -> Converter:
+    """A float; the tokens in ``missing`` become null (FRED writes '.' for no release)."""
+    missing = frozenset(missing)
+
+    def convert(text: str) -> float | None:
+        t = text.strip()
+        if t in missing:
+            return None
+        if thousands:
+            t = t.replace(thousands, "")
+        try:
+            return float(t)
+        except ValueError:
+            raise ValueError(f"not a number: {text!r}") from None
+
+    return convert
+
+
+def required_number(**kw: Any) -> Converter:
+    """A float that must be present."""
+    inner = number(**kw)
+
+    def convert(text: str) -> float:
+        value = inner(text)
+        if value is None:
+            raise ValueError("value is missing")
+        return value
+
+    return convert
+
+
+def date(fmt: str = "%Y-%m-%d", *, required: bool = True) -> Converter:
+    """A calendar date in ``fmt``; impossible dates (2019-02-30) are rejected.
+
+    With ``required=False`` an empty cell is null (an undated row in a curated table).
+    """
+
+    def convert(text: str) -> dt.date | None:
+        if not required and not text.strip():
+            return None
+        try:
+            return dt.datetime.strptime(text.strip(), fmt).date()
+        except ValueError:
+            raise ValueError(f"not a date in format {fmt}: {text!r}") from None
+
+    return convert
+
+
+def month(fmt: str = "%Y-%m-%d") -> Converter:
+    """The first day of a month, written in ``fmt``.
+
+    Monthly publishers date each month by its first day (or by a format with no day, such as
+    "January 2001"); any other day means the row is not what the file claims, so it is refused
+    rather than silently moved to the month's start.
+    """
+    parse = date(fmt)
+
+    def convert(text: str) -> dt.date:
+        day = parse(text)
+        if day.day != 1:
+            raise ValueError(f"not the first day of a month: {text!r}")
+        return day
+
+    return convert
+
+
+def integer(
+    *,
+    missing: Iterable[str] = MISSING_TOKENS,
+    minimum: int | None = None,
+    maximum: int | None = None,
+) -> Converter:
+    """A whole number in [minimum, maximum]; the tokens in ``missing`` become null."""
+    missing = frozenset(missing)
+
+    def convert(text: str) -> int | None:
+        t = text.strip()
+        if t in missing:
+            return None
+        try:
+            value = int(t)
+        except ValueError:
+            raise ValueError(f"not a whole number: {text!r}") from None
+        if minimum is not None and value < minimum:
+            raise ValueError(f"below the minimum {minimum}: {text!r}")
+        if maximum is not None and value > maximum:
+            raise ValueError(f"above the maximum {maximum}: {text!r}")
+        return value
+
+    return convert
+
+
+def one_of(allowed: Iterable[str]) -> Converter:
+    """A code from a closed list; an unknown code is refused with the list it should be in."""
+    allowed = frozenset(allowed)
+
+    def convert(text: str) -> str:
+        value = text.strip()
+        if value not in allowed:
+            raise ValueError(
+                f"unknown value {text!r} (expected one of {', '.join(sorted(allowed))})"
+            )
+        return value
+
+    return convert
+
+
+def text(*, required: bool = True) -> Converter:
+    def convert(value: str) -> str | None:
+        value = value.strip()
+        if not value:
+            if required:
+                raise ValueError("value is missing")
+            return None
+        return value
+
+    return convert
+
+
+# --------------------------------------------------------------------------- strict CSV
+
+
+def decode(content: bytes, file: str) -> str:
+    """UTF-8 text without a byte-order mark; refuses empty and binary files."""
+    if not content.strip():
+        raise SourceError(file, "file is empty")
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SourceError(file, f"not UTF-8 text (byte {exc.start})") from None
+
+
+def read_csv(
+    content: bytes,
+    file: str,
+    columns: Mapping[str, Converter],
+    *,
+    key: Sequence[str] = (),
+    delimiter: str = ",",
+    header_line: int = 1,
+    stop: Callable[[list[str]], bool] | None = None,
+) -> Parsed:
+    """Read a delimited file strictly into a frame with one column per entry of ``columns``.
+
+    Extra columns in the file are ignored; a missing one is fatal. A row with the wrong
+    number of fields, a cell its converter refuses, or a repeated ``key`` is rejected with
+    its line number, field and raw text. ``header_line`` skips title lines some publishers
+    put above the header; ``stop`` ends the table at a footer row.
+    """
+    lines = decode(content, file).splitlines()
+    if len(lines) < header_line:
+        raise SourceError(file, f"expected a header on line {header_line}", row=header_line)
+    header = next(csv.reader([lines[header_line - 1]], delimiter=delimiter))
+    header = [h.strip() for h in header]
+    _check_header(header, columns, file, delimiter, header_line)
+    index = {name: header.index(name) for name in columns}
+
+    values: dict[str, list[Any]] = {name: [] for name in columns}
+    rows: list[int] = []
+    rejects: list[tuple[int, str | None, str, str]] = []
+    seen: dict[tuple[Any, ...], int] = {}
+    body = lines[header_line:]
+    for offset, (raw, cells) in enumerate(
+        zip(body, csv.reader(body, delimiter=delimiter), strict=True)
+    ):
+        line = header_line + 1 + offset
+        if not raw.strip():
+            continue
+        if stop is not None and stop(cells):
+            break
+        if len(cells) != len(header):
+            reason = f"expected {len(header)} fields, found {len(cells)} (truncated or stray row)"
+            rejects.append((line, None, reason, raw))
+            continue
+        converted, problem = _convert_row(cells, columns, index)
+        if problem is not None:
+            rejects.append((line, problem[0], problem[1], raw))
+            continue
+        if key:
+            k = tuple(converted[c] for c in key)
+            if k in seen:
+                reason = f"duplicate key {_fmt_key(key, k)}: first seen on row {seen[k]}"
+                rejects.append((line, key[0], reason, raw))
+                continue
+            seen[k] = line
+        for name, value in converted.items():
+            values[name].append(value)
+        rows.append(line)
+
+    frame = pl.DataFrame(values, strict=False)
+    return Parsed(frame, rejects_frame(rejects))
+
+
+def _check_header(
+    header: list[str], columns: Mapping[str, Converter], file: str, delimiter: str, line: int
+) -> None:
+    missing = [c for c in columns if c not in header]
+    if not missing:
+        return
+    if len(header) == 1:
+        other = next((d for d in (",", ";", "\t", "|") if d != delimiter and d in header[0]), None)
+        if other is not None:
+            raise SourceError(
+                file,
+                f"wrong delimiter: expected {delimiter!r}, the header is split by {other!r}",
+                row=line,
+            )
+    raise SourceError(
+        file, f"missing column (header has: {', '.join(header)})", row=line, field=missing[0]
+    )
+
+
+def _convert_row(
+    cells: list[str], columns: Mapping[str, Converter], index: Mapping[str, int]
+) -> tuple[dict[str, Any], tuple[str, str] | None]:
+    out: dict[str, Any] = {}
+    for name, convert in columns.items():
+        try:
+            out[name] = convert(cells[index[name]])
+        except ValueError as exc:
+            return out, (name, str(exc))
+    return out, None
+
+
+def _fmt_key(names: Sequence[str], values: Sequence[Any]) -> str:
+    return ", ".join(f"{n}={v}" for n, v in zip(names, values, strict=True))
+
+
+def rejects_frame(rejects: Sequence[tuple[int, str | None, str, str]]) -> pl.DataFrame:
+    """Rows refused by a parser, as (line, field, reason, raw text)."""
+    return pl.DataFrame(rejects, schema=REJECT_SCHEMA, orient="row")
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)

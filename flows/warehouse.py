@@ -1,0 +1,298 @@
+"""The DuckDB warehouse: schema migrations, idempotent ingest writes, and table status.
+
+Only flows hold a connection (DuckDB allows one writing process), and every ingest is written
+in a single transaction: a run that fails or is killed leaves the file exactly as it was,
+because DuckDB rolls back an uncommitted transaction when the file is next opened.
+
+Raw tables carry lineage (``source``, ``file``, ``sha256``, ``ingested_at``) and a natural key.
+Writes are upserts that only touch rows whose values changed, so ingesting the same file
+twice changes nothing, not even ``ingested_at``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from flows.sources.base import REJECT_SCHEMA, Parsed, Source
+
+LINEAGE_COLUMNS = ("source", "file", "sha256", "ingested_at")
+
+
+class WarehouseError(Exception):
+    """A warehouse problem a user can act on; ``str()`` is one line."""
+
+
+class WarehouseBusy(WarehouseError):
+    """Another process holds the DuckDB file."""
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One parsed file on its way into the warehouse."""
+
+    source: Source
+    dataset: str
+    file: str
+    sha256: str
+    parsed: Parsed
+
+
+@dataclass(frozen=True)
+class IngestSummary:
+    run_id: str
+    files: int
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+
+
+@dataclass(frozen=True)
+class TableStatus:
+    source: str
+    table: str
+    rows: int
+    first: dt.date | None
+    last: dt.date | None
+    last_ingested_at: dt.datetime | None
+    rejected: int
+
+
+# --------------------------------------------------------------------------- connections
+
+
+@contextmanager
+def connect(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse (migrated to the latest schema unless ``read_only``)."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise WarehouseError(f"{path}: no warehouse yet; run `winset ingest` first")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        raise _busy_or_broken(path, exc) from None
+    try:
+        if not read_only:
+            migrate(con)
+        yield con
+    finally:
+        con.close()
+
+
+def _busy_or_broken(path: Path, exc: duckdb.IOException) -> WarehouseError:
+    message = str(exc)
+    if "lock" in message.lower():
+        pid = re.search(r"PID (\d+)", message)
+        who = f" (process {pid.group(1)})" if pid else ""
+        return WarehouseBusy(
+            f"{path}: the warehouse is in use by another winset process{who}; "
+            "wait for it to finish and try again"
+        )
+    return WarehouseError(f"{path}: cannot open the warehouse: {message.splitlines()[0]}")
+
+
+# --------------------------------------------------------------------------- migrations
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, name, sql) for every file in ``flows/migrations``, in version order."""
+    folder = resources.files("flows") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        match = re.fullmatch(r"(\d{3})_(\w+)\.sql", entry.name)
+        if match:
+            found.append((int(match.group(1)), match.group(2), entry.read_text()))
+    return sorted(found)
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Apply pending migrations, each in its own transaction; return the versions applied."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+    )
+    done = {v for (v,) in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    applied = []
+    for version, name, sql in migrations():
+        if version in done:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(sql)
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, current_timestamp)", [version, name]
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        applied.append(version)
+    return applied
+
+
+# --------------------------------------------------------------------------- ingest writes
+
+
+def write_ingest(
+    con: duckdb.DuckDBPyConnection,
+    batches: Sequence[Batch],
+    *,
+    run_id: str,
+    mode: str,
+    started_at: dt.datetime,
+) -> IngestSummary:
+    """Write every batch, its rejects and the run record in one transaction."""
+    ingested_at = started_at.replace(tzinfo=None)
+    totals = {"inserted": 0, "updated": 0, "unchanged": 0, "rejected": 0}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for batch in batches:
+            counts = _upsert(con, batch, ingested_at)
+            rejected = _write_rejects(con, batch, run_id, ingested_at)
+            _record_file(con, batch, run_id, ingested_at)
+            for name, value in counts.items():
+                totals[name] += value
+            totals["rejected"] += rejected
+        con.execute(
+            "INSERT INTO ingest_runs VALUES (?, ?, current_timestamp::TIMESTAMP, ?, ?, ?, ?, ?, ?)",
+            [run_id, ingested_at, mode, len(batches), *totals.values()],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return IngestSummary(run_id=run_id, files=len(batches), **totals)
+
+
+def _typed(frame: pl.DataFrame, source: Source) -> pl.DataFrame:
+    return frame.select(pl.col(c).cast(t) for c, t in source.schema.items())
+
+
+def _upsert(con: duckdb.DuckDBPyConnection, batch: Batch, ingested_at: dt.datetime) -> dict:
+    source = batch.source
+    stage = _typed(batch.parsed.rows, source).with_columns(
+        pl.lit(f"{source.name}:{batch.dataset}").alias("source"),
+        pl.lit(batch.file).alias("file"),
+        pl.lit(batch.sha256).alias("sha256"),
+        pl.lit(ingested_at, dtype=pl.Datetime("us")).alias("ingested_at"),
+    )
+    key = ", ".join(_q(k) for k in source.key)
+    values = [c for c in source.schema if c not in source.key]
+    differs = " OR ".join(f"s.{_q(c)} IS DISTINCT FROM t.{_q(c)}" for c in values) or "false"
+    join = " AND ".join(f"s.{_q(k)} = t.{_q(k)}" for k in source.key)
+    table = _q(source.table)
+    con.register("winset_stage", stage)
+    try:
+        new, changed = con.execute(
+            f"SELECT count(*) FILTER (WHERE t.{_q(source.key[0])} IS NULL), "
+            f"count(*) FILTER (WHERE t.{_q(source.key[0])} IS NOT NULL AND ({differs})) "
+            f"FROM winset_stage s LEFT JOIN {table} t ON {join}"
+        ).fetchone()
+        updates = ", ".join(f"{_q(c)} = excluded.{_q(c)}" for c in (*values, *LINEAGE_COLUMNS))
+        guard = " OR ".join(f"{table}.{_q(c)} IS DISTINCT FROM excluded.{_q(c)}" for c in values)
+        action = f"DO UPDATE SET {updates} WHERE {guard}" if values else "DO NOTHING"
+        con.execute(
+            f"INSERT INTO {table} BY NAME SELECT * FROM winset_stage ON CONFLICT ({key}) {action}"
+        )
+    finally:
+        _unregister(con, "winset_stage")
+    return {"inserted": new, "updated": changed, "unchanged": stage.height - new - changed}
+
+
+def _write_rejects(
+    con: duckdb.DuckDBPyConnection, batch: Batch, run_id: str, ingested_at: dt.datetime
+) -> int:
+    rejects = batch.parsed.rejects.select(pl.col(c).cast(t) for c, t in REJECT_SCHEMA.items())
+    if rejects.is_empty():
+        return 0
+    stage = rejects.with_columns(
+        pl.lit(batch.source.name).alias("source"),
+        pl.lit(batch.dataset).alias("dataset"),
+        pl.lit(batch.file).alias("file"),
+        pl.lit(batch.sha256).alias("sha256"),
+        pl.lit(run_id).alias("run_id"),
+        pl.lit(ingested_at, dtype=pl.Datetime("us")).alias("ingested_at"),
+    )
+    con.register("winset_rejects", stage)
+    try:
+        con.execute(
+            "INSERT INTO rejects BY NAME SELECT * FROM winset_rejects ON CONFLICT DO NOTHING"
+        )
+    finally:
+        _unregister(con, "winset_rejects")
+    return rejects.height
+
+
+def _record_file(
+    con: duckdb.DuckDBPyConnection, batch: Batch, run_id: str, ingested_at: dt.datetime
+) -> None:
+    con.execute(
+        "INSERT INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [
+            batch.sha256,
+            batch.source.name,
+            batch.dataset,
+            batch.file,
+            batch.parsed.rows.height,
+            batch.parsed.rejects.height,
+            run_id,
+            ingested_at,
+        ],
+    )
+
+
+def _unregister(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop a registered frame; inside a failed transaction DuckDB refuses, and that is fine."""
+    with contextlib.suppress(duckdb.Error):
+        con.unregister(name)
+
+
+def _q(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_table(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame:
+    """A whole table as a Polars frame (the raw tables are small: thousands of rows)."""
+    return con.sql(f"SELECT * FROM {_q(table)}").pl()
+
+
+def table_status(con: duckdb.DuckDBPyConnection, sources: Sequence[Source]) -> list[TableStatus]:
+    """Per source table: rows, first and last date, last ingest, rejected rows."""
+    rejected = dict(con.execute("SELECT source, count(*) FROM rejects GROUP BY source").fetchall())
+    out = []
+    for source in sources:
+        time_column = next(c for c, t in source.schema.items() if t in (pl.Date(), pl.Datetime()))
+        rows, first, last, ingested = con.execute(
+            f"SELECT count(*), min({_q(time_column)}), max({_q(time_column)}), max(ingested_at) "
+            f"FROM {_q(source.table)}"
+        ).fetchone()
+        out.append(
+            TableStatus(
+                source=source.name,
+                table=source.table,
+                rows=rows,
+                first=_as_date(first),
+                last=_as_date(last),
+                last_ingested_at=ingested,
+                rejected=rejected.get(source.name, 0),
+            )
+        )
+    return out
+
+
+def _as_date(value: dt.date | dt.datetime | None) -> dt.date | None:
+    return value.date() if isinstance(value, dt.datetime) else value

@@ -1,0 +1,66 @@
+"""A real HTTP server on 127.0.0.1 for connector tests: exact routes, plus faults on demand.
+
+Routes map a path *with* its query string (FRED serves ``/graph/fredgraph.csv?id=EXPCH``) to
+bytes. ``/slow/...`` sleeps before answering and ``/fail-once/...`` answers 503 the first time,
+so timeouts and retries are exercised over real sockets rather than mocks.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class LocalServer:
+    def __init__(self) -> None:
+        self.routes: dict[str, bytes] = {}
+        self.hits: dict[str, int] = {}
+        self.slow_seconds = 3.0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path = self.path
+                server.hits[path] = server.hits.get(path, 0) + 1
+                if path.startswith("/slow/"):
+                    time.sleep(server.slow_seconds)
+                    path = path.removeprefix("/slow")
+                if path.startswith("/fail-once/"):
+                    path = path.removeprefix("/fail-once")
+                    if server.hits[self.path] == 1:
+                        self._send(503, b"try again")
+                        return
+                body = server.routes.get(path)
+                if body is None:
+                    self._send(404, b"not found")
+                else:
+                    self._send(200, body)
+
+            def _send(self, status: int, body: bytes) -> None:
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (timeout tests)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+
+    @contextmanager
+    def running(self) -> Iterator[LocalServer]:
+        thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            self._httpd.shutdown()
+            self._httpd.server_close()
