@@ -2,10 +2,40 @@
 
 from __future__ import annotations
 
-from flows.sources import fred
+from flows.sources import (
+    ai_gpr,
+    approval,
+    census_trade,
+    cpi,
+    epu,
+    fred,
+    gdelt,
+    gdelt_graph,
+    gpr,
+    imf_fx,
+    tariffs,
+    timeline,
+)
 from flows.sources.base import Source
 
-SOURCES: dict[str, Source] = {s.name: s for s in (fred.SOURCE,)}
+SOURCES: dict[str, Source] = {
+    s.name: s
+    for s in (
+        fred.SOURCE,
+        census_trade.SOURCE,
+        imf_fx.SOURCE,
+        tariffs.SOURCE,
+        gdelt.SOURCE,
+        gdelt_graph.SOURCE,
+        ai_gpr.SOURCE,
+        gpr.SOURCE,
+        epu.SOURCE,
+        cpi.SOURCE,
+        approval.SOURCE,
+        timeline.SOURCE,
+        timeline.TARIFF_ACTIONS,
+    )
+}
 
 
 def get_source(name: str) -> Source:

@@ -336,3 +336,17 @@ def rejects_frame(rejects: Sequence[tuple[int, str | None, str, str]]) -> pl.Dat
 
 def month_start(day: dt.date) -> dt.date:
     return day.replace(day=1)
+
+
+def long_form(frame: pl.DataFrame, index: str, series: Sequence[str]) -> pl.DataFrame:
+    """Wide series columns as (series, ``index``, value) rows, values as Float64.
+
+    Wide publisher files (one column per country or index) become one long raw table, so a
+    new column the publisher adds is a new ``series`` value, not a schema migration. Blank
+    cells stay as null values: the table mirrors the file's grid.
+    """
+    return (
+        frame.select(index, *(pl.col(s).cast(pl.Float64) for s in series))
+        .unpivot(on=list(series), index=index, variable_name="series", value_name="value")
+        .select("series", index, "value")
+    )
