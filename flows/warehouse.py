@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -296,3 +296,27 @@ def table_status(con: duckdb.DuckDBPyConnection, sources: Sequence[Source]) -> l
 
 def _as_date(value: dt.date | dt.datetime | None) -> dt.date | None:
     return value.date() if isinstance(value, dt.datetime) else value
+
+
+def read_tables(con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> dict[str, pl.DataFrame]:
+    """The named tables that exist, without lineage columns (what pure code consumes)."""
+    present = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    return {
+        t: read_table(con, t).drop(LINEAGE_COLUMNS, strict=False) for t in tables if t in present
+    }
+
+
+def replace_tables(con: duckdb.DuckDBPyConnection, frames: Mapping[str, pl.DataFrame]) -> None:
+    """Swap derived tables' whole content in one transaction (readers never see half)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table, frame in frames.items():
+            con.register("winset_replace", frame)
+            con.execute(f"CREATE OR REPLACE TABLE {_q(table)} AS SELECT * FROM winset_replace")
+            _unregister(con, "winset_replace")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        _unregister(con, "winset_replace")

@@ -1,0 +1,292 @@
+"""The monthly panel: one row per month with every driver and observed series, nulls explicit.
+
+:func:`build_panel` is pure (raw tables in, a frame out) so backtests can call it with an
+``as_of`` date and get only what a forecaster could have known then. Each block of columns comes
+from one source with a *publication lag*: a month's value counts as known on the first day of
+the month ``lag`` months later (Census trade for January is out in early March: lag 2). Event
+data (GDELT, the timeline, tariff actions, polls) are cut at ``as_of`` itself. The bundle holds
+the latest vintage of each series, not the values first published, so a backtest still sees
+later revisions; that is a known limit of the data, not of this function.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import polars as pl
+
+from flows.sources import approval, gdelt, gdelt_graph, tariffs, timeline
+
+Raw = Mapping[str, pl.DataFrame]
+
+
+@dataclass(frozen=True)
+class Block:
+    """Columns from some raw tables, and the lag in months after which a month is known."""
+
+    name: str
+    tables: tuple[str, ...]
+    lag_months: int
+    build: Callable[..., pl.DataFrame]  # the tables, in order -> month + columns
+
+
+# Event-dated raw tables: rows dated after ``as_of`` are dropped before any block is built.
+EVENT_DATES = {
+    "raw_gdelt_events": "event_date",
+    "raw_gdelt_graph": "date",
+    "raw_timeline": "date",
+    "raw_tariff_actions": "date",
+    "raw_tariffs": "date",
+    "raw_approval": "poll_end",
+}
+
+
+# ------------------------------------------------------------------ block builders (raw -> monthly)
+
+
+def _pivot(frame: pl.DataFrame, names: Mapping[str, str], time: str = "month") -> pl.DataFrame:
+    """Long (series, month, value) to wide, renaming series to panel column names."""
+    wide = (
+        frame.filter(pl.col("series").is_in(list(names)))
+        .with_columns(pl.col(time).dt.truncate("1mo").alias("month"))
+        .pivot(on="series", index="month", values="value", aggregate_function="mean")
+    )
+    for series in names:
+        if series not in wide.columns:
+            wide = wide.with_columns(pl.lit(None, dtype=pl.Float64).alias(series))
+    return wide.select("month", *(pl.col(s).alias(c) for s, c in names.items()))
+
+
+def _trade(fred: pl.DataFrame, census: pl.DataFrame) -> pl.DataFrame:
+    """Census c5700 to 2015, FRED's current vintage (same Census series) from 2016."""
+    recent = _pivot(fred, {"EXPCH": "exports_musd", "IMPCH": "imports_musd"}, time="date")
+    first_recent = recent.drop_nulls("exports_musd")["month"].min()
+    older = census.filter(pl.col("month") < first_recent).select(
+        "month", pl.col("exports").alias("exports_musd"), pl.col("imports").alias("imports_musd")
+    )
+    both = pl.concat([older, recent]).sort("month")
+    return both.with_columns(
+        (100 * (pl.col(c) / pl.col(c).shift(12) - 1)).alias(c.replace("_musd", "_yoy_pct"))
+        for c in ("exports_musd", "imports_musd")
+    )
+
+
+def _macro(fred: pl.DataFrame) -> pl.DataFrame:
+    return _pivot(
+        fred, {"UNRATE": "unrate", "FEDFUNDS": "fedfunds", "EPUTRADE": "epu_trade"}, time="date"
+    )
+
+
+def _cny(fred: pl.DataFrame, imf: pl.DataFrame) -> pl.DataFrame:
+    """Monthly mean CNY per USD: IMF daily to mid-2016, FRED DEXCHUS after."""
+    recent = _pivot(fred, {"DEXCHUS": "cny_per_usd"}, time="date")
+    first_recent = recent.drop_nulls()["month"].min()
+    older = (
+        imf.filter(pl.col("date") < first_recent)
+        .group_by(pl.col("date").dt.truncate("1mo").alias("month"))
+        .agg(pl.col("cny_per_usd").mean())
+    )
+    return pl.concat([older, recent.drop_nulls()]).sort("month")
+
+
+def _cpi(cpi: pl.DataFrame) -> pl.DataFrame:
+    return cpi.sort("month").select(
+        "month",
+        (100 * (pl.col("cpi_index") / pl.col("cpi_index").shift(12) - 1)).alias("cpi_yoy_pct"),
+    )
+
+
+def _gdelt_events(events: pl.DataFrame) -> pl.DataFrame:
+    monthly = gdelt.monthly_aggregate(events)
+    quads = [f"quad{q}" for q in range(1, 5)]
+    return monthly.select(
+        "month",
+        pl.col("events").alias("gdelt_events"),
+        pl.col("goldstein_mean").alias("gdelt_goldstein"),
+        *((pl.col(q) / pl.col("events")).alias(f"gdelt_{q}_share") for q in quads),
+    )
+
+
+def _gdelt_graph(daily: pl.DataFrame) -> pl.DataFrame:
+    return gdelt_graph.monthly_tone(daily).select("month", "gdelt_edge_share")
+
+
+def _tariffs(frame: pl.DataFrame) -> pl.DataFrame:
+    monthly = tariffs.monthly_us_tariff(frame).sort("month")
+    return monthly.select(
+        "month",
+        "us_tariff_pct",
+        "china_tariff_pct",
+        pl.col("tariff_source"),
+        pl.col("us_tariff_pct").diff().alias("us_tariff_change_pts"),
+    )
+
+
+def _signals(events: pl.DataFrame) -> pl.DataFrame:
+    signals = timeline.monthly_signals(events)
+    return signals.select("month", *(pl.col(s).alias(f"signal_{s}") for s in timeline.SIGNALS))
+
+
+def _tariff_actions(actions: pl.DataFrame) -> pl.DataFrame:
+    return (
+        actions.filter(pl.col("mentions_china_or_hk"))
+        .group_by(pl.col("date").dt.truncate("1mo").alias("month"))
+        .agg(pl.len().cast(pl.Int64).alias("us_tariff_actions_on_china"))
+    )
+
+
+def _approval(polls: pl.DataFrame) -> pl.DataFrame:
+    """One approval figure per month: in a handover month, the president in office at its end."""
+    monthly = approval.monthly_approval(polls)
+    return (
+        monthly.sort("month", "n_polls")
+        .group_by("month")
+        .agg(
+            pl.col("approval").last().alias("approval"),
+            pl.col("n_polls").last().alias("approval_polls"),
+            pl.col("president").last().alias("president"),
+        )
+    )
+
+
+AI_GPR = {
+    "GPR_AI": "gpr_ai",
+    "USA|China": "aigpr_usa_china",
+    "China|USA": "aigpr_china_usa",
+    "China|Taiwan": "aigpr_china_taiwan",
+    "USA|Russia": "aigpr_usa_russia",
+    "Russia|USA": "aigpr_russia_usa",
+    "Russia|Ukraine": "aigpr_russia_ukraine",
+}
+GPR = {
+    "GPR": "gpr",
+    "GPRC_CHN": "gprc_chn",
+    "GPRC_USA": "gprc_usa",
+    "GPRC_TWN": "gprc_twn",
+    "GPRC_RUS": "gprc_rus",
+    "GPRC_UKR": "gprc_ukr",
+}
+EPU = {"US": "epu_us", "China": "epu_china", "Mainland China": "epu_china_mainland"}
+
+
+BLOCKS: tuple[Block, ...] = (
+    Block("trade", ("raw_fred", "raw_census_trade"), 2, _trade),
+    Block("tariffs", ("raw_tariffs",), 0, _tariffs),
+    Block("gdelt", ("raw_gdelt_events",), 0, _gdelt_events),
+    Block("gdelt_graph", ("raw_gdelt_graph",), 0, _gdelt_graph),
+    Block("ai_gpr", ("raw_ai_gpr",), 1, lambda f: _pivot(f, AI_GPR)),
+    Block("gpr", ("raw_gpr",), 1, lambda f: _pivot(f, GPR)),
+    Block("epu", ("raw_epu",), 1, lambda f: _pivot(f, EPU)),
+    Block("macro", ("raw_fred",), 1, _macro),
+    Block("cny", ("raw_fred", "raw_imf_fx"), 1, _cny),
+    Block("cpi", ("raw_cpi",), 1, _cpi),
+    Block("approval", ("raw_approval",), 0, _approval),
+    Block("signals", ("raw_timeline",), 0, _signals),
+    Block("tariff_actions", ("raw_tariff_actions",), 0, _tariff_actions),
+)
+TABLES = tuple(sorted({t for b in BLOCKS for t in b.tables}))
+
+
+# ------------------------------------------------------------------ the panel
+
+
+@dataclass(frozen=True)
+class Panel:
+    frame: pl.DataFrame  # one row per month, ``month`` first
+    coverage: pl.DataFrame  # per column: first and last month observed, months observed
+    as_of: dt.date | None
+
+    def data_hash(self) -> str:
+        """Identity of the panel's content: refits are needed only when this changes."""
+        return hashlib.sha256(self.frame.write_csv().encode()).hexdigest()
+
+
+class PanelError(ValueError):
+    """The warehouse lacks a table the panel needs."""
+
+
+def build_panel(raw: Raw, as_of: dt.date | None = None) -> Panel:
+    """One row per month from the earliest source month to the latest known month.
+
+    With ``as_of``, nothing published after that date enters: event rows dated later are
+    dropped and a month of a lagged series appears only once it would have been released.
+    """
+    missing = [t for t in TABLES if t not in raw]
+    if missing:
+        raise PanelError(f"the panel needs {', '.join(missing)}; run `winset ingest` first")
+    cut = {t: _cut(raw[t], EVENT_DATES.get(t), as_of) for t in TABLES}
+    blocks = [_known(b.build(*(cut[t] for t in b.tables)), b.lag_months, as_of) for b in BLOCKS]
+    months = pl.concat([b.select(pl.col("month").cast(pl.Date)) for b in blocks])
+    last = months["month"].max() if as_of is None else _month(as_of)
+    spine = pl.date_range(months["month"].min(), last, interval="1mo", eager=True).alias("month")
+    frame = spine.to_frame()
+    for block in blocks:
+        frame = frame.join(
+            block.with_columns(pl.col("month").cast(pl.Date)), on="month", how="left"
+        )
+    frame = frame.with_columns(months_to_us_election=_months_to_us_election(frame["month"]))
+    return Panel(frame, coverage(frame), as_of)
+
+
+def _cut(frame: pl.DataFrame, column: str | None, as_of: dt.date | None) -> pl.DataFrame:
+    if as_of is None or column is None:
+        return frame
+    return frame.filter(pl.col(column).cast(pl.Date) <= as_of)
+
+
+def _known(block: pl.DataFrame, lag: int, as_of: dt.date | None) -> pl.DataFrame:
+    """The block's observed months (rows with any value) that were published by ``as_of``."""
+    block = block.sort("month").filter(pl.any_horizontal(pl.exclude("month").is_not_null()))
+    if as_of is None:
+        return block
+    return block.filter(pl.col("month").dt.offset_by(f"{lag}mo") <= as_of)
+
+
+def _month(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _months_to_us_election(months: pl.Series) -> pl.Series:
+    """Months until the next federal election (November of every even year; 0 in that month)."""
+    frame = months.to_frame("month").select(
+        year=pl.col("month").dt.year(), month=pl.col("month").dt.month()
+    )
+    even = pl.col("year") % 2 == 0
+    next_year = (
+        pl.when(even & (pl.col("month") <= 11))
+        .then(pl.col("year"))
+        .when(~even)
+        .then(pl.col("year") + 1)
+        .otherwise(pl.col("year") + 2)
+    )
+    gap = (next_year - pl.col("year")) * 12 + 11 - pl.col("month")
+    return frame.select(gap.cast(pl.Int64).alias("months_to_us_election")).to_series()
+
+
+def coverage(frame: pl.DataFrame) -> pl.DataFrame:
+    """For every column: first and last month with a value, and how many months have one."""
+    rows = []
+    for column in frame.columns[1:]:
+        observed = frame.filter(pl.col(column).is_not_null())["month"]
+        rows.append(
+            {
+                "column": column,
+                "first": observed.min(),
+                "last": observed.max(),
+                "months_observed": observed.len(),
+                "months": frame.height,
+            }
+        )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "column": pl.String,
+            "first": pl.Date,
+            "last": pl.Date,
+            "months_observed": pl.Int64,
+            "months": pl.Int64,
+        },
+    )
