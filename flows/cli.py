@@ -66,8 +66,10 @@ def _run[T](step: str, fn: Callable[..., T], *args: Any, verbose: bool = False, 
         for line in exc.errors:
             err.print(f"[red]error:[/red] {line}", highlight=False, soft_wrap=True)
         err.print("Nothing was written; the warehouse is unchanged.")
-    except (SourceError, WarehouseError, KeyError, ValueError) as exc:
-        err.print(f"[red]error:[/red] {str(exc).strip(chr(39))}", highlight=False, soft_wrap=True)
+    except KeyError as exc:  # str() of a KeyError is its repr; print the message itself
+        err.print(f"[red]error:[/red] {exc.args[0]}", highlight=False, soft_wrap=True)
+    except (SourceError, WarehouseError, ValueError) as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 

@@ -163,8 +163,10 @@ def ingest(
     for future in futures:
         try:
             batches.extend(future.result())
-        except (SourceError, KeyError) as exc:
-            errors.append(str(exc).strip("'\""))
+        except SourceError as exc:
+            errors.append(str(exc))
+        except KeyError as exc:  # an unknown dataset name
+            errors.append(exc.args[0])
     if errors:
         raise IngestFailed(errors)
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from flows.sources import approval, gdelt, gdelt_graph, tariffs, timeline
+from flows.sources.base import stable_mean
 
 Raw = Mapping[str, pl.DataFrame]
 
@@ -31,6 +32,7 @@ class Block:
     tables: tuple[str, ...]
     lag_months: int
     build: Callable[..., pl.DataFrame]  # the tables, in order -> month + columns
+    takes_as_of: bool = False  # build also receives ``as_of`` (to end a bridge at the cut)
 
 
 # Event-dated raw tables: rows dated after ``as_of`` are dropped before any block is built.
@@ -51,8 +53,9 @@ def _pivot(frame: pl.DataFrame, names: Mapping[str, str], time: str = "month") -
     """Long (series, month, value) to wide, renaming series to panel column names."""
     wide = (
         frame.filter(pl.col("series").is_in(list(names)))
-        .with_columns(pl.col(time).dt.truncate("1mo").alias("month"))
-        .pivot(on="series", index="month", values="value", aggregate_function="mean")
+        .group_by(pl.col(time).dt.truncate("1mo").alias("month"), "series")
+        .agg(stable_mean(pl.col("value")))
+        .pivot(on="series", index="month", values="value")
     )
     for series in names:
         if series not in wide.columns:
@@ -87,7 +90,7 @@ def _cny(fred: pl.DataFrame, imf: pl.DataFrame) -> pl.DataFrame:
     older = (
         imf.filter(pl.col("date") < first_recent)
         .group_by(pl.col("date").dt.truncate("1mo").alias("month"))
-        .agg(pl.col("cny_per_usd").mean())
+        .agg(stable_mean(pl.col("cny_per_usd")))
     )
     return pl.concat([older, recent.drop_nulls()]).sort("month")
 
@@ -114,8 +117,8 @@ def _gdelt_graph(daily: pl.DataFrame) -> pl.DataFrame:
     return gdelt_graph.monthly_tone(daily).select("month", "gdelt_edge_share")
 
 
-def _tariffs(frame: pl.DataFrame) -> pl.DataFrame:
-    monthly = tariffs.monthly_us_tariff(frame).sort("month")
+def _tariffs(frame: pl.DataFrame, as_of: dt.date | None) -> pl.DataFrame:
+    monthly = tariffs.monthly_us_tariff(frame, until=as_of).sort("month")
     return monthly.select(
         "month",
         "us_tariff_pct",
@@ -174,7 +177,7 @@ EPU = {"US": "epu_us", "China": "epu_china", "Mainland China": "epu_china_mainla
 
 BLOCKS: tuple[Block, ...] = (
     Block("trade", ("raw_fred", "raw_census_trade"), 2, _trade),
-    Block("tariffs", ("raw_tariffs",), 0, _tariffs),
+    Block("tariffs", ("raw_tariffs",), 0, _tariffs, takes_as_of=True),
     Block("gdelt", ("raw_gdelt_events",), 0, _gdelt_events),
     Block("gdelt_graph", ("raw_gdelt_graph",), 0, _gdelt_graph),
     Block("ai_gpr", ("raw_ai_gpr",), 1, lambda f: _pivot(f, AI_GPR)),
@@ -218,7 +221,7 @@ def build_panel(raw: Raw, as_of: dt.date | None = None) -> Panel:
     if missing:
         raise PanelError(f"the panel needs {', '.join(missing)}; run `winset ingest` first")
     cut = {t: _cut(raw[t], EVENT_DATES.get(t), as_of) for t in TABLES}
-    blocks = [_known(b.build(*(cut[t] for t in b.tables)), b.lag_months, as_of) for b in BLOCKS]
+    blocks = [_known(build_block(b, cut, as_of), b.lag_months, as_of) for b in BLOCKS]
     months = pl.concat([b.select(pl.col("month").cast(pl.Date)) for b in blocks])
     last = months["month"].max() if as_of is None else _month(as_of)
     spine = pl.date_range(months["month"].min(), last, interval="1mo", eager=True).alias("month")
@@ -229,6 +232,12 @@ def build_panel(raw: Raw, as_of: dt.date | None = None) -> Panel:
         )
     frame = frame.with_columns(months_to_us_election=_months_to_us_election(frame["month"]))
     return Panel(frame, coverage(frame), as_of)
+
+
+def build_block(block: Block, tables: Raw, as_of: dt.date | None) -> pl.DataFrame:
+    """One block's monthly columns from its raw tables."""
+    frames = [tables[t] for t in block.tables]
+    return block.build(*frames, as_of=as_of) if block.takes_as_of else block.build(*frames)
 
 
 def _cut(frame: pl.DataFrame, column: str | None, as_of: dt.date | None) -> pl.DataFrame:

@@ -34,6 +34,7 @@ from flows.sources.base import (
     number,
     read_csv,
     required_number,
+    stable_mean,
     text,
 )
 
@@ -75,7 +76,7 @@ def monthly_approval(frame: pl.DataFrame) -> pl.DataFrame:
     """
     return (
         frame.group_by(pl.col("poll_end").dt.truncate("1mo").alias("month"), "president")
-        .agg(pl.col("approval").mean(), pl.len().cast(pl.Int64).alias("n_polls"))
+        .agg(stable_mean(pl.col("approval")), pl.len().cast(pl.Int64).alias("n_polls"))
         .sort("month", "president")
     )
 

@@ -350,3 +350,13 @@ def long_form(frame: pl.DataFrame, index: str, series: Sequence[str]) -> pl.Data
         .unpivot(on=list(series), index=index, variable_name="series", value_name="value")
         .select("series", index, "value")
     )
+
+
+def stable_mean(expr: pl.Expr) -> pl.Expr:
+    """A group mean that gives the same bits on every run.
+
+    Polars' parallel group-by may sum a group in a different order from run to run, which
+    changes the last bit of a float mean and so the panel's data hash (and every refit
+    decision that depends on it). Collecting each group and averaging the list is sequential.
+    """
+    return expr.implode().list.mean()

@@ -28,7 +28,7 @@ from collections.abc import Collection, Iterator
 import numpy as np
 import polars as pl
 
-from flows.sources.base import Dataset, Parsed, Source, SourceError, rejects_frame
+from flows.sources.base import Dataset, Parsed, Source, SourceError, rejects_frame, stable_mean
 
 # The GDELT 2.0 event codebook order (data/jaimelavie_gdelt-analysis/
 # DERIVED_gdelt2_export_column_names.txt); the export has no header, so this is the header.
@@ -467,10 +467,10 @@ def monthly_aggregate(events: pl.DataFrame) -> pl.DataFrame:
         events.group_by(pl.col("event_date").dt.truncate("1mo").alias("month"))
         .agg(
             pl.len().cast(pl.Int64).alias("events"),
-            pl.col("goldstein").mean().alias("goldstein_mean"),
+            stable_mean(pl.col("goldstein")).alias("goldstein_mean"),
             *counts,
             pl.col("num_mentions").sum().cast(pl.Int64).alias("num_mentions"),
-            pl.col("avg_tone").mean().alias("tone_mean"),
+            stable_mean(pl.col("avg_tone")).alias("tone_mean"),
         )
         .sort("month")
     )

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from flows.sources.base import Dataset, Parsed, Source, date, read_csv, required_number
+from flows.sources.base import Dataset, Parsed, Source, date, read_csv, required_number, stable_mean
 
 VALUE_COLUMNS: tuple[str, ...] = (
     "usa_chn_edge",
@@ -58,7 +58,7 @@ def monthly_tone(frame: pl.DataFrame) -> pl.DataFrame:
     share = pl.when(abs_sum != 0).then(pl.col("usa_chn_edge") / abs_sum)
     return (
         frame.group_by(pl.col("date").dt.truncate("1mo").alias("month"))
-        .agg(share.mean().alias("gdelt_edge_share"), pl.len().cast(pl.Int64).alias("days"))
+        .agg(stable_mean(share).alias("gdelt_edge_share"), pl.len().cast(pl.Int64).alias("days"))
         .sort("month")
     )
 

@@ -154,7 +154,7 @@ def parse_piie(content: bytes, file: str) -> Parsed:
 # --------------------------------------------------------------------------- monthly splice
 
 
-def monthly_us_tariff(frame: pl.DataFrame) -> pl.DataFrame:
+def monthly_us_tariff(frame: pl.DataFrame, until: dt.date | None = None) -> pl.DataFrame:
     """One monthly US-on-China (and China-on-US) tariff series from 2015-01 to the tracker's end.
 
     ``frame`` holds raw_tariffs rows (at least the mwaugh and redux datasets). The result has
@@ -178,6 +178,16 @@ def monthly_us_tariff(frame: pl.DataFrame) -> pl.DataFrame:
     change of definition, not policy.
     """
     observed = _mwaugh_monthly(frame)
+    if not frame["dataset"].eq(REDUX).any():
+        # A panel cut before 2025 (backtests): bridge through ``until``, the cut's month.
+        end = _next_month(until) if until else _next_month(observed["month"].max())
+        bridge = _bridge(observed, end)
+        return pl.concat(
+            [
+                observed.with_columns(pl.lit("mwaugh").alias("tariff_source")),
+                bridge.with_columns(pl.lit("bridged").alias("tariff_source")),
+            ]
+        ).sort("month")
     policy = _redux_monthly(frame)
     bridge = _bridge(observed, policy["month"].min())
     return pl.concat(

@@ -227,7 +227,18 @@ def test_month_mostly_before_the_first_policy_is_bridged(data_dir: Path) -> None
     assert monthly["tariff_source"].to_list() == ["bridged", "bridged", "redux"]
 
 
-def test_splice_needs_both_trackers(data_dir: Path) -> None:
-    frame = raw_tariffs(data_dir).filter(pl.col("dataset") != tariffs.REDUX)
-    with pytest.raises(ValueError, match="redux_china"):
+def test_splice_needs_the_mwaugh_tracker(data_dir: Path) -> None:
+    frame = raw_tariffs(data_dir).filter(pl.col("dataset") != tariffs.MWAUGH_US)
+    with pytest.raises(ValueError, match="mwaugh_us"):
         monthly_us_tariff(frame)
+
+
+def test_without_the_2025_tracker_the_bridge_runs_to_the_cut(data_dir: Path) -> None:
+    """A backtest cut in 2022 has no redux rows: the last observed rate is held to the cut."""
+    frame = raw_tariffs(data_dir).filter(pl.col("dataset") != tariffs.REDUX)
+    monthly = monthly_us_tariff(frame, until=dt.date(2022, 7, 31))
+    assert monthly["month"].max() == dt.date(2022, 7, 1)
+    bridged = monthly.filter(pl.col("tariff_source") == "bridged")
+    assert bridged["month"].min() == dt.date(2020, 4, 1)
+    last_observed = monthly.filter(pl.col("month") == dt.date(2020, 3, 1))["us_tariff_pct"]
+    assert (bridged["us_tariff_pct"] == last_observed.item()).all()

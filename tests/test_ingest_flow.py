@@ -1,0 +1,325 @@
+"""The ingest flow end to end: real Prefect runs, a real DuckDB file, a real HTTP server.
+
+Every bad-input case goes through the ``winset`` command line, as a user would meet it: one
+line naming the file, row and field (or rejected rows with reasons), exit status 2 for a
+failed run, and a warehouse left exactly as it was.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from flows.ingest import ingest
+from flows.sources import SOURCES, fred, gdelt
+from flows.warehouse import LINEAGE_COLUMNS, connect, read_table
+from tests.local_http import LocalServer
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+GDELT_EXPORT = gdelt.SOURCE.dataset("export")
+EXPCH = fred.SOURCE.dataset("EXPCH")
+
+
+def snapshot(db: Path) -> dict[str, pl.DataFrame]:
+    with connect(db, read_only=True) as con:
+        names = [t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
+        return {t: read_table(con, t) for t in sorted(names)}
+
+
+def raw_tables(db: Path, drop: tuple[str, ...] = ()) -> dict[str, pl.DataFrame]:
+    tables = {s.table: s for s in SOURCES.values()}
+    out = {}
+    for name, frame in snapshot(db).items():
+        if name in tables:
+            out[name] = frame.drop(drop).sort(tables[name].key, nulls_last=True)
+    return out
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def assert_same(before: dict[str, pl.DataFrame], after: dict[str, pl.DataFrame]) -> None:
+    assert before.keys() == after.keys()
+    for table, frame in before.items():
+        assert after[table].equals(frame), table
+
+
+# ------------------------------------------------------------------ whole-bundle behaviour
+
+
+@pytest.fixture(scope="module")
+def bundled_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("bundled") / "w.duckdb"
+    ingest(db_path=db)
+    return db
+
+
+def test_every_bundled_source_lands(bundled_db: Path) -> None:
+    code, out, _ = cli("status", "--json", "--db", str(bundled_db))
+    assert code == 0
+    status = {row["source"]: row for row in json.loads(out)}
+    assert set(status) == set(SOURCES)
+    assert all(row["rows"] > 0 for row in status.values())
+    assert status["gdelt"]["rows"] == 19
+    assert status["fred"]["rows"] == sum(
+        d.parse((Path("data") / d.bundled).read_bytes(), d.bundled).rows.height
+        for d in fred.SOURCE.datasets
+    )
+
+
+def test_ingesting_everything_twice_changes_nothing(bundled_db: Path, tmp_path: Path) -> None:
+    db = tmp_path / "twice.duckdb"
+    first = ingest(db_path=db)
+    before = raw_tables(db)
+    second = ingest(db_path=db)
+    after = raw_tables(db)
+    assert first.inserted > 30_000 and second.inserted == 0 and second.updated == 0
+    assert second.unchanged == first.inserted
+    assert_same(before, after)  # lineage included: not even ingested_at moved
+    assert snapshot(db)["rejects"].height == snapshot(bundled_db)["rejects"].height
+
+
+def _serve_live(server: LocalServer, data_dir: Path) -> None:
+    """Every source's published files at <server>/<source><live path>, GDELT as its zip."""
+    for source in SOURCES.values():
+        for d in source.datasets:
+            if not d.live_path:
+                continue
+            content = (data_dir / d.bundled).read_bytes()
+            if d.live_path.endswith(".zip"):
+                buffer = io.BytesIO()
+                with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                    archive.writestr(Path(d.live_path).stem, content)
+                content = buffer.getvalue()
+            server.routes[f"/{source.name}{d.live_path}"] = content
+
+
+def test_live_ingest_lands_the_same_rows_as_the_bundle(
+    http_server: LocalServer, data_dir: Path, bundled_db: Path, tmp_path: Path
+) -> None:
+    _serve_live(http_server, data_dir)
+    db = tmp_path / "live.duckdb"
+    code, _, err = cli("ingest", "--live", "--base-url", http_server.url, "--db", str(db))
+    assert code == 0, err
+    served = [p for p in http_server.hits if p.startswith("/gdelt/")]
+    assert served == ["/gdelt/20180508000000.export.CSV.zip"]
+    assert_same(raw_tables(bundled_db, LINEAGE_COLUMNS), raw_tables(db, LINEAGE_COLUMNS))
+    urls = snapshot(db)["raw_fred"]["file"].unique().to_list()
+    assert all(u.startswith(f"{http_server.url}/fred/graph/fredgraph.csv?id=") for u in urls)
+
+
+def test_live_retries_a_server_error_then_succeeds(
+    http_server: LocalServer, data_dir: Path, tmp_path: Path
+) -> None:
+    http_server.routes[f"/fred{EXPCH.live_path}"] = (data_dir / EXPCH.bundled).read_bytes()
+    base = f"fred={http_server.url}/fail-once/fred"
+    db = tmp_path / "w.duckdb"
+    # only EXPCH is served: ask for the one dataset through a one-source mirror
+    code, _, err = cli(
+        "ingest", "--live", "--source", "fred", "--base-url", base, "--retry-delay", "0",
+        "--db", str(db),
+    )  # fmt: skip
+    assert code == 2  # the other FRED series are not served: 404, no retry for those
+    assert http_server.hits[f"/fail-once/fred{EXPCH.live_path}"] == 2  # 503, then 200
+    assert "HTTP 404" in err and "503" not in err
+
+
+# ------------------------------------------------------------------ bad input, one case each
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Path:
+    """A warehouse that already holds the real FRED data, to prove failures change nothing."""
+    db = tmp_path / "w.duckdb"
+    code, _, err = cli("ingest", "--source", "fred", "--db", str(db))
+    assert code == 0, err
+    return db
+
+
+@pytest.fixture
+def expch(data_dir: Path) -> bytes:
+    return (data_dir / EXPCH.bundled).read_bytes()
+
+
+def ingest_file(db: Path, path: Path, source: str = "fred:EXPCH") -> tuple[int, str, str]:
+    return cli("ingest", "--source", source, "--file", str(path), "--db", str(db))
+
+
+def one_error_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def fails_cleanly(db: Path, path: Path, expected: str, source: str = "fred:EXPCH") -> None:
+    before = snapshot(db)
+    code, _, err = ingest_file(db, path, source)
+    assert code == 2
+    assert one_error_line(err) == f"error: {expected}"
+    assert_same(before, snapshot(db))
+
+
+def rejected(db: Path) -> list[tuple]:
+    return snapshot(db)["rejects"].select("file", "row", "field", "reason", "raw").rows()
+
+
+def test_truncated_file_rejects_the_cut_row(warehouse: Path, tmp_path: Path, expch: bytes) -> None:
+    path = tmp_path / "EXPCH.csv"
+    path.write_bytes(expch.rstrip().rsplit(b"\n", 1)[0] + b"\n2026-01-01")  # cut mid-row
+    code, _, err = ingest_file(warehouse, path)
+    assert code == 0, err
+    assert rejected(warehouse) == [
+        (str(path), 122, None, "expected 2 fields, found 1 (truncated or stray row)", "2026-01-01")
+    ]
+
+
+def test_wrong_delimiter(warehouse: Path, tmp_path: Path, expch: bytes) -> None:
+    path = tmp_path / "EXPCH.csv"
+    path.write_bytes(expch.replace(b",", b";"))
+    fails_cleanly(
+        warehouse, path, f"{path}, row 1: wrong delimiter: expected ',', the header is split by ';'"
+    )
+
+
+def test_missing_column(warehouse: Path, tmp_path: Path, expch: bytes) -> None:
+    path = tmp_path / "EXPCH.csv"
+    path.write_bytes(expch.replace(b"observation_date,EXPCH", b"observation_date,EXPORTS"))
+    fails_cleanly(
+        warehouse, path,
+        f"{path}, row 1, field 'EXPCH': missing column (header has: observation_date, EXPORTS)",
+    )  # fmt: skip
+
+
+def test_non_numeric_value_is_rejected(warehouse: Path, tmp_path: Path, expch: bytes) -> None:
+    path = tmp_path / "EXPCH.csv"
+    path.write_bytes(expch.replace(b"2016-03-01,8925.561211", b"2016-03-01,n/a?"))
+    code, _, _ = ingest_file(warehouse, path)
+    assert code == 0
+    assert rejected(warehouse) == [
+        (str(path), 4, "EXPCH", "not a number: 'n/a?'", "2016-03-01,n/a?")
+    ]
+
+
+def test_impossible_date_is_rejected(warehouse: Path, tmp_path: Path, expch: bytes) -> None:
+    path = tmp_path / "EXPCH.csv"
+    path.write_bytes(expch.replace(b"2016-02-01,", b"2016-02-30,"))
+    code, _, _ = ingest_file(warehouse, path)
+    assert code == 0
+    [(_, row, field, reason, _)] = rejected(warehouse)
+    assert (row, field, reason) == (
+        3,
+        "observation_date",
+        "not a date in format %Y-%m-%d: '2016-02-30'",
+    )
+
+
+def test_duplicate_key_within_a_file_is_rejected(
+    warehouse: Path, tmp_path: Path, expch: bytes
+) -> None:
+    path = tmp_path / "EXPCH.csv"
+    path.write_bytes(expch.replace(b"2016-02-01,", b"2016-01-01,"))
+    code, _, _ = ingest_file(warehouse, path)
+    assert code == 0
+    [(_, row, field, reason, _)] = rejected(warehouse)
+    assert (row, field) == (3, "observation_date")
+    assert reason == "duplicate key observation_date=2016-01-01: first seen on row 2"
+
+
+def test_empty_file(warehouse: Path, tmp_path: Path) -> None:
+    path = tmp_path / "EXPCH.csv"
+    path.write_bytes(b"")
+    fails_cleanly(warehouse, path, f"{path}: file is empty")
+
+
+def test_corrupt_zip(warehouse: Path, tmp_path: Path, data_dir: Path) -> None:
+    path = tmp_path / "20180508000000.export.CSV.zip"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            "20180508000000.export.CSV", (data_dir / GDELT_EXPORT.bundled).read_bytes()
+        )
+    path.write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+    before = snapshot(warehouse)
+    code, _, err = ingest_file(warehouse, path, "gdelt")
+    assert code == 2
+    line = one_error_line(err)
+    assert line.startswith(f"error: {path}: ") and "zip" in line
+    assert_same(before, snapshot(warehouse))
+
+
+def live_fails_cleanly(db: Path, server: LocalServer, path: str, *extra: str) -> str:
+    before = snapshot(db)
+    code, _, err = cli(
+        "ingest", "--live", "--source", "cpi", "--base-url", f"cpi={server.url}{path}",
+        "--retries", "1", "--retry-delay", "0", "--db", str(db), *extra,
+    )  # fmt: skip
+    assert code == 2
+    assert_same(before, snapshot(db))
+    return one_error_line(err)
+
+
+def test_http_404(warehouse: Path, http_server: LocalServer) -> None:
+    line = live_fails_cleanly(warehouse, http_server, "/nowhere")
+    url = f"{http_server.url}/nowhere{SOURCES['cpi'].datasets[0].live_path}"
+    assert line == f"error: {url}: HTTP 404 Not Found"
+    assert http_server.hits[url.removeprefix(http_server.url)] == 1  # a 404 is not retried
+
+
+def test_timeout(warehouse: Path, http_server: LocalServer, data_dir: Path) -> None:
+    cpi = SOURCES["cpi"].datasets[0]
+    http_server.routes[cpi.live_path] = (data_dir / cpi.bundled).read_bytes()
+    http_server.slow_seconds = 2.0
+    line = live_fails_cleanly(warehouse, http_server, "/slow", "--timeout", "0.3")
+    assert line.endswith("timed out after 0.3 s")
+    assert http_server.hits[f"/slow{cpi.live_path}"] == 2  # the first try and one retry
+
+
+def test_response_over_the_size_cap(
+    warehouse: Path, http_server: LocalServer, data_dir: Path
+) -> None:
+    cpi = SOURCES["cpi"].datasets[0]
+    http_server.routes[cpi.live_path] = (data_dir / cpi.bundled).read_bytes()
+    line = live_fails_cleanly(warehouse, http_server, "", "--max-mb", "0.01")
+    assert line.endswith("response is larger than the size cap of 10,485 bytes")
+
+
+def test_busy_warehouse_through_the_cli(warehouse: Path) -> None:
+    hold = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print(1, flush=True); "
+    hold += "time.sleep(30)"
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(warehouse)], stdout=subprocess.PIPE)
+    try:
+        holder.stdout.readline()
+        code, _, err = cli("ingest", "--source", "cpi", "--db", str(warehouse))
+    finally:
+        holder.kill()
+        holder.wait()
+    assert code == 2
+    assert "in use by another winset process" in one_error_line(err)
+
+
+def test_unknown_source(warehouse: Path) -> None:
+    code, _, err = cli("ingest", "--source", "imf", "--db", str(warehouse))
+    assert code == 2
+    assert one_error_line(err).startswith("error: unknown source 'imf' (known: fred, ")
+
+
+def test_run_builds_the_panel(tmp_path: Path) -> None:
+    db = tmp_path / "run.duckdb"
+    code, out, err = cli("run", "--db", str(db))
+    assert code == 0, err
+    assert "Panel:" in out
+    tables = snapshot(db)
+    assert tables["panel_monthly"].height == tables["panel_monthly"]["month"].n_unique()
+    assert set(tables["panel_coverage"]["column"]) == set(tables["panel_monthly"].columns[1:])
