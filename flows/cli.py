@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -35,22 +33,16 @@ DbOption = Annotated[
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs.")]
 
 
-@contextmanager
-def _quiet_prefect(verbose: bool) -> Iterator[None]:
-    """Prefect logs every state change; the CLI shows its own progress instead."""
+def _quiet_prefect(verbose: bool) -> None:
+    """Prefect logs every state change; the CLI shows its own progress instead.
+
+    The levels stay lowered for the rest of the process, so Prefect's closing messages (such
+    as stopping its temporary server at exit) stay quiet too.
+    """
     if verbose:
-        yield
         return
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "ERROR")
-    loggers = [logging.getLogger(n) for n in ("prefect", "prefect.flow_runs", "prefect.task_runs")]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        for lg, level in zip(loggers, levels, strict=True):
-            lg.setLevel(level)
+    for name in ("prefect", "prefect.flow_runs", "prefect.task_runs"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def _run[T](step: str, fn: Callable[..., T], *args: Any, verbose: bool = False, **kwargs: Any) -> T:
@@ -60,7 +52,8 @@ def _run[T](step: str, fn: Callable[..., T], *args: Any, verbose: bool = False, 
     from flows.warehouse import WarehouseError
 
     try:
-        with _quiet_prefect(verbose), err.status(f"{step}…"):
+        _quiet_prefect(verbose)
+        with err.status(f"{step}…"):
             return fn(*args, **kwargs)
     except IngestFailed as exc:
         for line in exc.errors:
@@ -166,13 +159,12 @@ def _print_status(db: Path | None, *, as_json: bool = False) -> None:
         out.print_json(json.dumps([_status_dict(r) for r in rows]))
         return
     table = Table(title=f"winset warehouse: {db or settings.warehouse_path()}")
-    for column in ("source", "table", "rows", "first", "last", "last ingest (UTC)", "rejected"):
+    for column in ("source", "rows", "first", "last", "last ingest (UTC)", "rejected"):
         table.add_column(column, justify="right" if column in ("rows", "rejected") else "left")
     for r in rows:
         ingested = f"{r.last_ingested_at:%Y-%m-%d %H:%M}" if r.last_ingested_at else "-"
         table.add_row(
             r.source,
-            r.table,
             f"{r.rows:,}",
             str(r.first or "-"),
             str(r.last or "-"),
