@@ -365,3 +365,4 @@ def test_benchmark_builds_and_times_a_replicated_export(tmp_path: Path) -> None:
     assert result["gdelt_rows"] == 10_000
     assert result["gdelt_parse_seconds"] > 0
     assert result["gdelt_rows_per_s"] == pytest.approx(10_000 / result["gdelt_parse_seconds"])
+    assert result["gdelt_csv_module_seconds"] > 0
