@@ -1,0 +1,187 @@
+"""The pathway model: a 3-state non-homogeneous hidden Markov model, monthly.
+
+States DC (decoupling), SE (selective engagement), MC (managed competition), in that order.
+
+Transitions. The logit of moving from origin ``i`` into destination ``j`` in month ``t`` is
+``alpha[i, j] + sum_k beta[k, j] * drivers[t - 1, k]`` with DC as the reference destination
+(logit 0), so ``alpha`` and ``beta`` have an SE and an MC column. A driver's effect is the same
+from every origin: a wider win-set raises the odds of SE and MC against DC wherever the
+relationship stands (the theory-signed priors are in :mod:`models.config`).
+
+Sticky prior. In this reference parameterisation "stay" is expressed by centring ``alpha`` at
+``stay_logit * ([i == j] - [i == DC])``: from every origin the stay logit is ``stay_logit``
+above both moves, which are equal. Prior check (``models.fit.prior_predictive``, 2000 prior
+draws on 200 months of four standardised AR(1) drivers, default priors: stay_logit 4.0,
+alpha_sd 0.5, driver effects Normal(+-0.3, 0.3)): mean monthly persistence per draw has median
+0.948 and 5-95% range 0.915-0.968, i.e. a median of 8 (5-95%: 3-15) regime switches in 200
+months. (stay_logit 3.5 gave a median of 0.919 and a 5% quantile of 0.872, below the 0.9
+floor; the drivers lower the average persistence because they move the logits month by month.)
+
+Emissions. Each series, standardised with its observed mean and sd (so default priors are on a
+unit scale whatever the source units; the constant Jacobian is dropped), is Gaussian given the
+state with a mean and sd per state and series; missing months contribute nothing. On the
+tension series (``series[0]``) the state means are ordered ``mu_DC > mu_SE > mu_MC``, which
+removes label switching. Timeline labels enter as noisy observations of the state through a
+confusion matrix ``P(label | state)`` with Dirichlet rows favouring the diagonal.
+
+The discrete states are summed out exactly by the scaled forward pass of
+:mod:`models.forward` (a ``pm.Potential``); state probabilities are recomputed after sampling
+in NumPy (:mod:`models.states`). The initial state distribution is fixed uniform: one
+sequence cannot identify it and month 0's emissions dominate it anyway.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+from pymc.distributions.transforms import Ordered
+
+from models.config import ModelConfig
+from models.data import N_STATES, NO_LABEL, STATES, DataError, ModelData
+from models.forward import forward_pytensor
+
+DESTINATIONS: tuple[str, ...] = STATES[1:]
+MIN_OBSERVED = 3
+# Initial state means at these quantiles of the tension series: DC high, SE middle, MC low.
+_INIT_QUANTILES = np.array([0.85, 0.5, 0.15])
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Arrays the likelihood uses, derived from the selected data (shared with states.py)."""
+
+    data: ModelData
+    y: np.ndarray  # (T, M) standardised, 0 where missing
+    mask: np.ndarray  # (T, M) 1.0 where observed
+    center: np.ndarray  # (M,)
+    scale: np.ndarray  # (M,)
+    label_onehot: np.ndarray  # (T, S), all-zero rows where unlabelled
+
+    @property
+    def has_labels(self) -> bool:
+        return bool(self.label_onehot.any())
+
+
+def prepare(data: ModelData, config: ModelConfig) -> Prepared:
+    """Select the config's series/drivers/start and standardise; errors name the field."""
+    sel = data.select(config.series, config.drivers, config.start_month)
+    observed = np.isfinite(sel.series)
+    for m, name in enumerate(sel.series_names):
+        if observed[:, m].sum() < MIN_OBSERVED:
+            raise DataError(f"series: {name!r} has fewer than {MIN_OBSERVED} observed months")
+    center = np.nanmean(sel.series, axis=0)
+    scale = np.nanstd(sel.series, axis=0)
+    if np.any(scale <= 0):
+        raise DataError(f"series: constant series in {list(sel.series_names)}")
+    y = np.where(observed, (sel.series - center) / scale, 0.0)
+    onehot = np.zeros((sel.n_months, N_STATES))
+    labelled = sel.labels != NO_LABEL
+    onehot[np.flatnonzero(labelled), sel.labels[labelled]] = 1.0
+    return Prepared(sel, y, observed.astype(float), center, scale, onehot)
+
+
+def alpha_prior_mean(stay_logit: float) -> np.ndarray:
+    """(origin, SE/MC) prior means that make every state equally sticky (see module doc)."""
+    origin = np.arange(N_STATES)[:, None]
+    dest = np.arange(1, N_STATES)[None, :]
+    return stay_logit * ((origin == dest).astype(float) - (origin == 0).astype(float))
+
+
+def initial_means(prep: Prepared) -> np.ndarray:
+    """(M, S) starting state means from data quantiles.
+
+    The tension series gets its 85/50/15% quantiles for DC/SE/MC; every other series the same
+    quantiles, reversed when it moves against tension (negative correlation over the months
+    both are observed). Without this one chain can settle where all regimes look alike.
+    """
+    y = np.where(prep.mask > 0, prep.y, np.nan)
+    means = np.empty((y.shape[1], N_STATES))
+    for m in range(y.shape[1]):
+        q = np.nanquantile(y[:, m], _INIT_QUANTILES)
+        both = np.isfinite(y[:, 0]) & np.isfinite(y[:, m])
+        if m > 0 and both.sum() >= MIN_OBSERVED and np.corrcoef(y[both, 0], y[both, m])[0, 1] < 0:
+            q = q[::-1]
+        means[m] = q
+    for s in range(1, N_STATES):  # the ordered transform needs strictly decreasing values
+        means[0, s] = min(means[0, s], means[0, s - 1] - 0.05)
+    return means
+
+
+def log_transitions(alpha, beta, drivers: np.ndarray) -> pt.TensorVariable:
+    """(T, S, S) log transition matrices into each month; entry 0 is a placeholder."""
+    dest = pt.broadcast_to(alpha[None, :, :], (drivers.shape[0] - 1, N_STATES, N_STATES - 1))
+    if beta is not None:
+        dest = dest + pt.dot(drivers[:-1], beta)[:, None, :]
+    logits = pt.concatenate([pt.zeros_like(dest[..., :1]), dest], axis=-1)
+    log_trans = pt.special.log_softmax(logits, axis=-1)
+    return pt.concatenate([log_trans[:1], log_trans], axis=0)
+
+
+def log_emissions(mu, sigma, log_confusion, prep: Prepared) -> pt.TensorVariable:
+    """(T, S) log density of each month's observed series (and label) given each state."""
+    z = (prep.y[:, :, None] - mu[None, :, :]) / sigma[None, :, :]
+    logpdf = -0.5 * z**2 - pt.log(sigma)[None, :, :] - 0.5 * np.log(2 * np.pi)
+    log_emis = pt.sum(prep.mask[:, :, None] * logpdf, axis=1)
+    if log_confusion is not None:
+        log_emis = log_emis + pt.dot(prep.label_onehot, log_confusion.T)
+    return log_emis
+
+
+def build_model(data: ModelData, config: ModelConfig) -> pm.Model:
+    """The PyMC model with states marginalised; free variables carry data-informed initvals."""
+    prep = prepare(data, config)
+    priors = config.priors
+    sel = prep.data
+    coords = {
+        "state": STATES,
+        "origin": STATES,
+        "dest": DESTINATIONS,
+        "driver": sel.driver_names,
+        "series": sel.series_names,
+        "other_series": sel.series_names[1:],
+        "timeline_label": STATES,
+    }
+    means = initial_means(prep)
+    with pm.Model(coords=coords) as model:
+        mean0 = alpha_prior_mean(priors.stay_logit)
+        alpha = pm.Normal(
+            "alpha", mu=mean0, sigma=priors.alpha_sd, dims=("origin", "dest"), initval=mean0
+        )
+        beta = None
+        if sel.driver_names:
+            per_driver = [
+                priors.beta[name].create(f"beta_{name}", dims="dest") for name in sel.driver_names
+            ]
+            beta = pm.Deterministic("beta", pt.stack(per_driver), dims=("driver", "dest"))
+        mu_tension = priors.mu_tension.create(
+            "mu_tension", dims="state", transform=Ordered(ascending=False), initval=means[0]
+        )
+        mu = mu_tension[None, :]
+        if len(sel.series_names) > 1:
+            mu_other = priors.mu.create(
+                "mu_other", dims=("other_series", "state"), initval=means[1:]
+            )
+            mu = pt.concatenate([mu, mu_other], axis=0)
+        mu = pm.Deterministic("mu", mu, dims=("series", "state"))
+        pm.Deterministic(
+            "mu_data", mu * prep.scale[:, None] + prep.center[:, None], dims=("series", "state")
+        )
+        sigma = priors.sigma.create(
+            "sigma", dims=("series", "state"), initval=np.full(means.shape, 0.5)
+        )
+        pm.Deterministic("sigma_data", sigma * prep.scale[:, None], dims=("series", "state"))
+        log_confusion = None
+        if prep.has_labels:
+            diagonal = np.eye(N_STATES, dtype=bool)
+            conc = np.where(diagonal, priors.confusion_diag, priors.confusion_off)
+            confusion = pm.Dirichlet("confusion", a=conc, dims=("state", "timeline_label"))
+            log_confusion = pt.log(confusion)
+        log_trans = log_transitions(alpha, beta, sel.drivers)
+        log_emis = log_emissions(mu, sigma, log_confusion, prep)
+        log_init = np.full(N_STATES, -np.log(N_STATES))
+        loglik, _ = forward_pytensor(log_init, log_trans, log_emis)
+        pm.Potential("hmm_loglik", loglik)
+    return model

@@ -1,0 +1,122 @@
+"""Regime probabilities per month from posterior draws, computed in NumPy after sampling.
+
+Why after sampling and not as a Deterministic in the model: a (T, S) deterministic would be
+stored for every draw and recomputed at every gradient step of NUTS; here it costs one batched
+forward-backward pass over the draws we keep. The transition and emission formulas mirror
+:mod:`models.hmm` (a test checks that the two give the same log-likelihood), and the data
+preparation is the model's own (:func:`models.hmm.prepare`).
+
+The Monte Carlo stage starts each posterior draw from that draw's filtered probabilities of the
+last observed month, so per-draw arrays are returned, not only means.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from models.config import ModelConfig
+from models.data import N_STATES, ModelData
+from models.forward import forward_numpy, smooth_numpy
+from models.hmm import Prepared, prepare
+
+_CHUNK = 250  # draws per batch: bounds memory of the (draws, T, M, S) emission array
+
+
+def _log_softmax(x: np.ndarray) -> np.ndarray:
+    shift = x.max(axis=-1, keepdims=True)
+    return x - shift - np.log(np.exp(x - shift).sum(axis=-1, keepdims=True))
+
+
+def log_transitions_numpy(
+    alpha: np.ndarray, beta: np.ndarray | None, drivers: np.ndarray
+) -> np.ndarray:
+    """(..., T, S, S) as :func:`models.hmm.log_transitions`; alpha (..., S, 2), beta (..., K, 2)."""
+    n = drivers.shape[0]
+    dest = np.broadcast_to(alpha[..., None, :, :], (*alpha.shape[:-2], n - 1, *alpha.shape[-2:]))
+    if beta is not None:
+        dest = dest + (drivers[:-1] @ beta)[..., :, None, :]
+    logits = np.concatenate([np.zeros((*dest.shape[:-1], 1)), dest], axis=-1)
+    log_trans = _log_softmax(logits)
+    return np.concatenate([log_trans[..., :1, :, :], log_trans], axis=-3)
+
+
+def log_emissions_numpy(
+    mu: np.ndarray, sigma: np.ndarray, confusion: np.ndarray | None, prep: Prepared
+) -> np.ndarray:
+    """(..., T, S) as :func:`models.hmm.log_emissions`; mu, sigma (..., M, S) standardised."""
+    z = (prep.y[:, :, None] - mu[..., None, :, :]) / sigma[..., None, :, :]
+    logpdf = -0.5 * z**2 - np.log(sigma)[..., None, :, :] - 0.5 * np.log(2 * np.pi)
+    log_emis = np.sum(prep.mask[:, :, None] * logpdf, axis=-2)
+    if confusion is not None:
+        log_emis = log_emis + prep.label_onehot @ np.swapaxes(np.log(confusion), -1, -2)
+    return log_emis
+
+
+@dataclass(frozen=True)
+class StateProbabilities:
+    """Per-draw regime probabilities, draws x months x states (DC, SE, MC)."""
+
+    months: np.ndarray
+    filtered: np.ndarray  # (D, T, S) P(state_t | months <= t)
+    smoothed: np.ndarray  # (D, T, S) P(state_t | all months)
+    loglik: np.ndarray  # (D,)
+
+    @property
+    def mean_filtered(self) -> np.ndarray:
+        return self.filtered.mean(axis=0)
+
+    @property
+    def mean_smoothed(self) -> np.ndarray:
+        return self.smoothed.mean(axis=0)
+
+    def most_likely(self) -> np.ndarray:
+        """(T,) index of the state with the highest posterior-mean smoothed probability."""
+        return self.mean_smoothed.argmax(axis=-1)
+
+
+def _draws(posterior: xr.Dataset, name: str, keep: np.ndarray) -> np.ndarray:
+    values = posterior[name].values
+    return values.reshape(-1, *values.shape[2:])[keep]
+
+
+def state_probabilities(
+    posterior: xr.Dataset | xr.DataTree,
+    data: ModelData,
+    config: ModelConfig,
+    max_draws: int | None = 1000,
+) -> StateProbabilities:
+    """Filtered and smoothed probabilities for (at most ``max_draws``, evenly spaced) draws."""
+    if isinstance(posterior, xr.DataTree):
+        posterior = posterior["posterior"].to_dataset()
+    prep = prepare(data, config)
+    n_draws = posterior.sizes["chain"] * posterior.sizes["draw"]
+    count = n_draws if max_draws is None else min(n_draws, max_draws)
+    keep = np.unique(np.linspace(0, n_draws - 1, count).round().astype(int))
+    alpha = _draws(posterior, "alpha", keep)
+    beta = _draws(posterior, "beta", keep) if prep.data.driver_names else None
+    mu = _draws(posterior, "mu", keep)
+    sigma = _draws(posterior, "sigma", keep)
+    confusion = _draws(posterior, "confusion", keep) if prep.has_labels else None
+    log_init = np.full(N_STATES, -np.log(N_STATES))
+    filtered, smoothed, loglik = [], [], []
+    for lo in range(0, keep.size, _CHUNK):
+        part = slice(lo, lo + _CHUNK)
+        log_trans = log_transitions_numpy(
+            alpha[part], None if beta is None else beta[part], prep.data.drivers
+        )
+        log_emis = log_emissions_numpy(
+            mu[part], sigma[part], None if confusion is None else confusion[part], prep
+        )
+        ll, filt = forward_numpy(log_init, log_trans, log_emis)
+        filtered.append(filt)
+        smoothed.append(smooth_numpy(filt, log_trans))
+        loglik.append(ll)
+    return StateProbabilities(
+        prep.data.months,
+        np.concatenate(filtered),
+        np.concatenate(smoothed),
+        np.concatenate(loglik),
+    )
