@@ -7,12 +7,12 @@ UV := $(UV_DIR)/bin/uv
 VENV := .venv
 STAMP := $(VENV)/.synced-stamp
 
-.PHONY: run test lint format bench env
+.PHONY: run test lint format bench env browser
 
 run: $(STAMP)
 	$(VENV)/bin/winset run
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest
@@ -28,6 +28,14 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 env: $(STAMP)
+
+# Headless Chromium for tests/reports/test_browser.py: installed with apt-get where that is
+# possible (root on Debian/Ubuntu); anywhere else the browser tests skip and say why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+	  || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	       && apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
+	  || echo "chromium unavailable: browser tests will be skipped"
 
 $(UV):
 	python3 -m pip install --quiet --disable-pip-version-check --target $(UV_DIR) uv

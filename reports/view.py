@@ -1,0 +1,182 @@
+"""From :class:`ReportData` to the rows the templates print, shared by HTML and Markdown.
+
+Why a view layer: templates should loop and format, not filter frames; and the HTML and the
+Markdown summary must agree on which numbers they show (a scenario table built twice could
+drift). Values stay raw here; templates format them with the filters of :mod:`reports.fmt`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from reports import fmt
+from reports.content import (
+    PATHWAY_NAMES,
+    PATHWAYS,
+    Estimate,
+    ReportData,
+    RunEntry,
+    Sweep,
+    driver_name,
+)
+
+
+@dataclass(frozen=True)
+class ScenarioRow:
+    name: str
+    title: str
+    description: str
+    pathways: Mapping[str, Estimate]
+    ever_dc: Estimate | None
+    is_headline: bool
+
+
+@dataclass(frozen=True)
+class Change:
+    """One line of "what moved": a label, the previous and current value, and the change."""
+
+    label: str
+    before: float
+    after: float
+    kind: str  # "probability" (percent, change in pp) or "driver" (SD units)
+
+    @property
+    def delta(self) -> float:
+        return self.after - self.before
+
+
+def scenario_title(data: ReportData, name: str) -> str:
+    """The scenario's title from ``data.scenarios``; its name when it has none."""
+    hit = data.scenarios.filter(pl.col("name") == name)
+    return str(hit["title"][0]) if hit.height else name
+
+
+def _estimate(frame: pl.DataFrame) -> Estimate | None:
+    if frame.height != 1:
+        return None
+    row = frame.row(0, named=True)
+    return Estimate(row["mean"], row["q05"], row["q95"])
+
+
+def scenario_rows(data: ReportData) -> list[ScenarioRow]:
+    """One row per scenario in ``data.scenarios`` order, with its horizon probabilities."""
+    rows = []
+    h = data.scenario_horizon
+    for name, title, description in data.scenarios.select("name", "title", "description").rows():
+        own = h.filter(pl.col("scenario") == name)
+        at = own.filter(pl.col("measure") == "pathway_at_horizon")
+        pathways = {p: e for p in PATHWAYS if (e := _estimate(at.filter(pl.col("pathway") == p)))}
+        ever = _estimate(own.filter(pl.col("measure") == "ever_DC"))
+        rows.append(
+            ScenarioRow(name, title, description, pathways, ever, name == data.headline.scenario)
+        )
+    return rows
+
+
+def driver_last(data: ReportData) -> dict[str, float]:
+    """Each driver's last observed value."""
+    last = data.drivers_history.sort("month").tail(1)
+    return {d: float(last[d][0]) for d in data.drivers}
+
+
+def changes(data: ReportData) -> list[Change]:
+    """What moved since the previous healthy run: headline probabilities, then drivers."""
+    prev = data.previous
+    if prev is None:
+        return []
+    horizon = fmt.month(data.run.horizon)
+    out = [
+        Change(
+            f"P({PATHWAY_NAMES[p]}) in {horizon}",
+            prev.headline.pathways[p].mean,
+            data.headline.pathways[p].mean,
+            "probability",
+        )
+        for p in PATHWAYS
+    ]
+    before, after = prev.headline.ever_dc.mean, data.headline.ever_dc.mean
+    out.append(Change(f"P(ever decoupling) by {horizon}", before, after, "probability"))
+    now = driver_last(data)
+    for d in data.drivers:
+        if d in prev.driver_last:
+            out.append(
+                Change(f"{driver_name(d)}, last value", prev.driver_last[d], now[d], "driver")
+            )
+    return out
+
+
+def numbered_events(events: pl.DataFrame) -> pl.DataFrame:
+    """Events in date order, numbered from 1 (the numbers the regime chart prints)."""
+    return events.sort("date", "event").with_row_index("n", offset=1)
+
+
+def flat_diagnostics(values: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    """Nested diagnostics as (dotted key, value) pairs, in the dict's own order."""
+    out: list[tuple[str, Any]] = []
+    for key, value in values.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out += flat_diagnostics(value, f"{name}.")
+        else:
+            out.append((name, value))
+    return out
+
+
+@dataclass(frozen=True)
+class BacktestTable:
+    metric: str
+    horizons: list[Any]
+    rows: list[tuple[str, list[tuple[float, float, float] | None]]]
+
+
+def backtest_tables(backtest: pl.DataFrame) -> list[BacktestTable]:
+    """One table per metric: models down, forecast horizons across."""
+    tables = []
+    for metric in dict.fromkeys(backtest["metric"].to_list()):
+        part = backtest.filter(pl.col("metric") == metric)
+        horizons = sorted(set(part["horizon"].to_list()))
+        rows = []
+        for model in dict.fromkeys(part["model"].to_list()):
+            cells = {
+                r["horizon"]: r for r in part.filter(pl.col("model") == model).iter_rows(named=True)
+            }
+            rows.append(
+                (
+                    model,
+                    [
+                        (cells[h]["score"], cells[h]["low"], cells[h]["high"])
+                        if h in cells
+                        else None
+                        for h in horizons
+                    ],
+                )
+            )
+        tables.append(BacktestTable(metric, horizons, rows))
+    return tables
+
+
+def sweep_rows(sweep: Sweep) -> list[tuple[list[Any], dict[str, Estimate]]]:
+    """One row per grid point: its parameter values and each pathway's estimate."""
+    points: dict[tuple, dict[str, Estimate]] = {}
+    for row in sweep.frame.iter_rows(named=True):
+        key = tuple(row[p] for p in sweep.parameters)
+        points.setdefault(key, {})[row["pathway"]] = Estimate(row["mean"], row["q05"], row["q95"])
+    return [(list(k), v) for k, v in points.items()]
+
+
+def index_rows(runs: Sequence[RunEntry]) -> tuple[list[RunEntry], str | None]:
+    """Runs newest first, and the run id of the current published one.
+
+    The current run is the newest healthy publication fit: a failed or fast run is listed
+    but never replaces it.
+    """
+    ordered = sorted(runs, key=lambda r: (r.run.created_at, r.run.run_id), reverse=True)
+    current = next(
+        (r.run.run_id for r in ordered if r.run.healthy and r.run.fit_mode == "publication"),
+        None,
+    )
+    return ordered, current

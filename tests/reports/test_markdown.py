@@ -1,0 +1,58 @@
+"""The Markdown summary: headline table, scenario table, health; nothing can break a table."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import polars as pl
+
+from reports import render_markdown
+from reports.content import Estimate, Headline, ReportData
+
+
+def test_headline_table(rendering_data: ReportData) -> None:
+    headline = Headline(
+        scenario="baseline",
+        pathways={
+            "DC": Estimate(0.423, 0.308, 0.551),
+            "SE": Estimate(0.15, 0.04, 0.25),
+            "MC": Estimate(0.427, 0.3, 0.999),
+        },
+        ever_dc=Estimate(0.6, 0.41, 0.78),
+    )
+    md = render_markdown(replace(rendering_data, headline=headline))
+    assert "| Pathway | Probability | 90% interval |" in md
+    assert "| Decoupling (DC) | 42% | 31–55% |" in md
+    assert "| Managed competition (MC) | 43% | 30% to &gt;99% |" in md
+    assert "| Ever in decoupling by 2029-01 | 60% | 41–78% |" in md
+    assert "**Conditional on the assumed effect sizes**" in md
+
+
+def test_scenario_table_and_health(rendering_data: ReportData) -> None:
+    md = render_markdown(rendering_data)
+    assert "| Scenario | DC | SE | MC | Ever DC |" in md
+    assert md.count("\n| ") == 2 + 4 + 2 + 4  # headline: header, 4 rows; scenarios: 4 rows
+    assert "Healthy: the fit passed the diagnostics gate." in md
+    run = replace(rendering_data.run, healthy=False, problems=("3 divergences > 0",))
+    failed = render_markdown(replace(rendering_data, run=run))
+    assert "**Failed the health gate**" in failed and "- 3 divergences &gt; 0" in failed
+
+
+def test_user_text_cannot_break_tables_or_inject_html(rendering_data: ReportData) -> None:
+    evil = "a | b <script>alert(1)</script> *x*\nnew line"
+    scenarios = rendering_data.scenarios.with_columns(
+        pl.when(pl.col("name") == "grand_bargain")
+        .then(pl.lit(evil))
+        .otherwise("title")
+        .alias("title")
+    )
+    md = render_markdown(replace(rendering_data, scenarios=scenarios))
+    assert "<script" not in md
+    row = next(line for line in md.splitlines() if "alert" in line)
+    assert row.startswith("| a \\| b &lt;script&gt;alert(1)&lt;/script&gt; \\*x\\* new line |")
+    assert len(re.findall(r"(?<!\\)\|", row)) == 6  # five cells: the escaped pipe is text
+
+
+def test_deterministic(rendering_data: ReportData) -> None:
+    assert render_markdown(rendering_data) == render_markdown(rendering_data)
