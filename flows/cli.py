@@ -186,14 +186,56 @@ def _status_dict(row: Any) -> dict[str, Any]:
     }
 
 
+FastOption = Annotated[
+    bool, typer.Option("--fast", help="2 chains x 500 draws (tests, sweeps) instead of 4 x 1000.")
+]
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="Model config YAML (default: data/model.yaml).")
+]
+
+
 @app.command()
-def run(db: DbOption = None, verbose: VerboseOption = False) -> None:
-    """The main job: ingest the bundled data, build the monthly panel, and report status."""
+def fit(
+    fast: FastOption = False,
+    config: ConfigOption = None,
+    db: DbOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Fit the pathway model on the stored panel; every fit is recorded in `model_runs`."""
+    from flows.fit import fit_model
+
+    record = _run(
+        "Fitting the pathway model", fit_model, db_path=db, config_path=config, fast=fast,
+        verbose=verbose,
+    )  # fmt: skip
+    out.print(record.describe(), highlight=False, soft_wrap=True)
+    _exit_if_unhealthy(record)
+
+
+def _exit_if_unhealthy(record: Any) -> None:
+    """A fit that fails the gate is recorded, never used; scheduled runs see exit status 1."""
+    if not record.healthy:
+        err.print("The fit failed the health gate: it is recorded but will not be used.")
+        raise typer.Exit(1)
+
+
+@app.command()
+def run(
+    fast: FastOption = False,
+    config: ConfigOption = None,
+    db: DbOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """The main job: ingest the bundled data, build the monthly panel, fit the model."""
     from flows.pipeline import pipeline
 
-    result = _run("Running the pipeline", pipeline, db_path=db, verbose=verbose)
-    out.print(result.describe())
+    result = _run(
+        "Running the pipeline", pipeline, db_path=db, config_path=config, fast=fast,
+        verbose=verbose,
+    )  # fmt: skip
+    out.print(result.describe(), highlight=False, soft_wrap=True)
     _print_status(db)
+    _exit_if_unhealthy(result.fit)
 
 
 if __name__ == "__main__":

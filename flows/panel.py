@@ -204,7 +204,12 @@ class Panel:
 
     def data_hash(self) -> str:
         """Identity of the panel's content: refits are needed only when this changes."""
-        return hashlib.sha256(self.frame.write_csv().encode()).hexdigest()
+        return frame_hash(self.frame)
+
+
+def frame_hash(frame: pl.DataFrame) -> str:
+    """sha256 of a frame's CSV text: equal content, equal hash (group means are order-stable)."""
+    return hashlib.sha256(frame.write_csv().encode()).hexdigest()
 
 
 class PanelError(ValueError):

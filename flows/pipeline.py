@@ -1,4 +1,4 @@
-"""The main job, ``winset run``: ingest the bundled data, then build and store the monthly panel.
+"""The main job, ``winset run``: ingest the bundled data, build the monthly panel, fit the model.
 
 Flows stay thin: they order the steps and hold the warehouse connection; the work is done by
 plain functions (connectors, :func:`flows.panel.build_panel`) that are tested on their own.
@@ -13,6 +13,7 @@ import polars as pl
 from prefect import flow
 
 from flows import settings
+from flows.fit import FitRecord, fit_model
 from flows.ingest import ingest
 from flows.panel import TABLES, Panel, build_panel
 from flows.warehouse import IngestSummary, connect, read_tables, replace_tables
@@ -22,6 +23,7 @@ from flows.warehouse import IngestSummary, connect, read_tables, replace_tables
 class PipelineResult:
     ingest: IngestSummary
     panel: Panel
+    fit: FitRecord
 
     def describe(self) -> str:
         frame, cov = self.panel.frame, self.panel.coverage
@@ -34,6 +36,7 @@ class PipelineResult:
         ]
         if thin:
             lines.append(f"Columns with no data: {', '.join(thin)}.")
+        lines.append(self.fit.describe())
         return "\n".join(lines)
 
 
@@ -46,7 +49,11 @@ def refresh_panel(db_path: Path) -> Panel:
 
 
 @flow(name="pipeline")
-def pipeline(db_path: Path | None = None) -> PipelineResult:
+def pipeline(
+    db_path: Path | None = None, config_path: Path | None = None, fast: bool = False
+) -> PipelineResult:
     db_path = Path(db_path or settings.warehouse_path())
     summary = ingest(db_path=db_path)
-    return PipelineResult(summary, refresh_panel(db_path))
+    panel = refresh_panel(db_path)
+    record = fit_model(db_path=db_path, config_path=config_path, fast=fast)
+    return PipelineResult(summary, panel, record)

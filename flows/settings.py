@@ -32,7 +32,20 @@ def cache_dir() -> Path:
 
 
 def configure_environment() -> None:
-    """Offline-friendly defaults for Prefect; must run before ``prefect`` is imported."""
+    """Process defaults that only work if set before ``prefect``, ``pytensor`` or ``jax`` load:
+    Prefect offline (no analytics), compiler caches in the project cache folder."""
+    from models import runtime  # imports neither pytensor nor jax
+
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
+    runtime.configure(cache_dir() / "pytensor")
+
+
+def model_config_path() -> Path:
+    """The publication model configuration (``WINSET_MODEL_CONFIG`` overrides)."""
+    return Path(os.environ.get("WINSET_MODEL_CONFIG", data_dir() / "model.yaml"))
+
+
+def posterior_dir() -> Path:
+    return var_dir() / "posteriors"

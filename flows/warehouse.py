@@ -306,6 +306,22 @@ def read_tables(con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> dict[s
     }
 
 
+def write_rows(con: duckdb.DuckDBPyConnection, frames: Mapping[str, pl.DataFrame]) -> None:
+    """Append rows to existing tables, all in one transaction (columns matched by name)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table, frame in frames.items():
+            con.register("winset_rows", frame)
+            con.execute(f"INSERT INTO {_q(table)} BY NAME SELECT * FROM winset_rows")
+            _unregister(con, "winset_rows")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        _unregister(con, "winset_rows")
+
+
 def replace_tables(con: duckdb.DuckDBPyConnection, frames: Mapping[str, pl.DataFrame]) -> None:
     """Swap derived tables' whole content in one transaction (readers never see half)."""
     con.execute("BEGIN TRANSACTION")

@@ -34,6 +34,7 @@ from pydantic import (
     model_validator,
 )
 
+from models.drivers import DEFAULT_COMPOSITES, INTERACTION_SEPARATOR, Composite
 from models.priors import Prior, normal
 
 THEORY_BETA: dict[str, Prior] = {
@@ -109,6 +110,10 @@ class ModelConfig(_Strict):
     series: tuple[str, ...] = Field(min_length=1)
     drivers: tuple[str, ...] = ("W_US", "W_CN", "W_US_x_W_CN", "INTL")
     start: str = "2009-01"
+    # Further series whose state means are ordered, besides series[0] (always DC highest).
+    # One ordering is not always enough: two states with similar tension can swap labels.
+    ordered_means: dict[str, Literal["DC_highest", "MC_highest"]] = Field(default_factory=dict)
+    composites: tuple[Composite, ...] = DEFAULT_COMPOSITES
     priors: PriorsConfig = PriorsConfig()
     sampler: SamplerConfig = SamplerConfig()
     health: HealthConfig = HealthConfig()
@@ -126,6 +131,29 @@ class ModelConfig(_Strict):
         if len(set(names)) != len(names) or any(not n for n in names):
             raise ValueError(f"names must be non-empty and unique, got {list(names)}")
         return names
+
+    @model_validator(mode="after")
+    def _ordered_series(self) -> ModelConfig:
+        for name in self.ordered_means:
+            if name not in self.series[1:]:
+                raise ValueError(
+                    f"ordered_means: {name!r} is not one of the series after the first "
+                    f"{list(self.series[1:])} (the first is always ordered DC highest)"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _driver_composites(self) -> ModelConfig:
+        known = {c.name for c in self.composites}
+        for name in self.drivers:
+            parts = name.split(INTERACTION_SEPARATOR) if INTERACTION_SEPARATOR in name else [name]
+            missing = [p for p in parts if p not in known]
+            if missing:
+                raise ValueError(
+                    f"drivers: {name!r} needs a composite called {missing[0]!r} "
+                    f"(composites: {sorted(known)})"
+                )
+        return self
 
     @model_validator(mode="after")
     def _driver_priors(self) -> ModelConfig:

@@ -114,7 +114,9 @@ CARRY_MONTHS = 3
 # Observed (emission) series the model can use: name -> expression over panel columns.
 OBSERVED_SERIES: Mapping[str, pl.Expr] = {
     "bilateral_tension": (pl.col("aigpr_usa_china") + pl.col("aigpr_china_usa")).log1p(),
-    "us_tariff": pl.col("us_tariff_pct"),
+    # Bridged months (2020-04..2025-01, no tracker) are a carried-forward value, not an
+    # observation: as an emission they would claim a constant tariff with zero noise.
+    "us_tariff": pl.when(pl.col("tariff_source") != "bridged").then(pl.col("us_tariff_pct")),
     "gdelt_cooperation": pl.col("gdelt_edge_share"),
     "gdelt_goldstein": pl.col("gdelt_goldstein"),
     "gdelt_conflict_share": pl.col("gdelt_quad3_share") + pl.col("gdelt_quad4_share"),
@@ -223,9 +225,16 @@ def model_data(
     drivers: tuple[str, ...],
     start: dt.date,
     train_end: dt.date | None = None,
+    composites: tuple[Composite, ...] = DEFAULT_COMPOSITES,
 ) -> tuple[ModelData, Drivers]:
     """Everything the HMM needs from the panel, from ``start`` to the panel's last month."""
-    composite = composite_drivers(panel, drivers, start, train_end)
+    months = panel["month"]
+    if not months.min() <= start < months.max():
+        raise ValueError(
+            f"start: {start:%Y-%m} is outside the panel ({months.min():%Y-%m} .. "
+            f"{months.max():%Y-%m})"
+        )
+    composite = composite_drivers(panel, drivers, start, train_end, composites)
     window = panel.sort("month").filter(pl.col("month") >= start)
     observed = observed_series(window, series)
     data = ModelData(

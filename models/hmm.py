@@ -21,8 +21,11 @@ Emissions. Each series, standardised with its observed mean and sd (so default p
 unit scale whatever the source units; the constant Jacobian is dropped), is Gaussian given the
 state with a mean and sd per state and series; missing months contribute nothing. On the
 tension series (``series[0]``) the state means are ordered ``mu_DC > mu_SE > mu_MC``, which
-removes label switching. Timeline labels enter as noisy observations of the state through a
-confusion matrix ``P(label | state)`` with Dirichlet rows favouring the diagonal.
+removes label switching; ``ModelConfig.ordered_means`` orders further series the same way (or
+MC highest), needed on the real panel where SE and MC have similar tension and swapped
+between chains until the tariff level was ordered too. Timeline labels enter as noisy
+observations of the state through a confusion matrix ``P(label | state)`` with Dirichlet rows
+favouring the diagonal.
 
 The discrete states are summed out exactly by the scaled forward pass of
 :mod:`models.forward` (a ``pm.Potential``); state probabilities are recomputed after sampling
@@ -90,23 +93,28 @@ def alpha_prior_mean(stay_logit: float) -> np.ndarray:
     return stay_logit * ((origin == dest).astype(float) - (origin == 0).astype(float))
 
 
-def initial_means(prep: Prepared) -> np.ndarray:
+def initial_means(prep: Prepared, ordered: dict[str, str] | None = None) -> np.ndarray:
     """(M, S) starting state means from data quantiles.
 
     The tension series gets its 85/50/15% quantiles for DC/SE/MC; every other series the same
     quantiles, reversed when it moves against tension (negative correlation over the months
-    both are observed). Without this one chain can settle where all regimes look alike.
+    both are observed) or when ``ordered`` says MC is highest. Without this one chain can
+    settle where all regimes look alike.
     """
+    ordered = {prep.data.series_names[0]: "DC_highest", **(ordered or {})}
     y = np.where(prep.mask > 0, prep.y, np.nan)
     means = np.empty((y.shape[1], N_STATES))
-    for m in range(y.shape[1]):
+    for m, name in enumerate(prep.data.series_names):
         q = np.nanquantile(y[:, m], _INIT_QUANTILES)
         both = np.isfinite(y[:, 0]) & np.isfinite(y[:, m])
-        if m > 0 and both.sum() >= MIN_OBSERVED and np.corrcoef(y[both, 0], y[both, m])[0, 1] < 0:
+        against = both.sum() >= MIN_OBSERVED and np.corrcoef(y[both, 0], y[both, m])[0, 1] < 0
+        if ordered.get(name, "MC_highest" if m > 0 and against else "DC_highest") == "MC_highest":
             q = q[::-1]
+        if name in ordered:  # the ordered transform needs strictly monotone values
+            sign = 1.0 if ordered[name] == "DC_highest" else -1.0
+            for s in range(1, N_STATES):
+                q[s] = sign * min(sign * q[s], sign * q[s - 1] - 0.05)
         means[m] = q
-    for s in range(1, N_STATES):  # the ordered transform needs strictly decreasing values
-        means[0, s] = min(means[0, s], means[0, s - 1] - 0.05)
     return means
 
 
@@ -141,10 +149,8 @@ def build_model(data: ModelData, config: ModelConfig) -> pm.Model:
         "dest": DESTINATIONS,
         "driver": sel.driver_names,
         "series": sel.series_names,
-        "other_series": sel.series_names[1:],
         "timeline_label": STATES,
     }
-    means = initial_means(prep)
     with pm.Model(coords=coords) as model:
         mean0 = alpha_prior_mean(priors.stay_logit)
         alpha = pm.Normal(
@@ -156,15 +162,29 @@ def build_model(data: ModelData, config: ModelConfig) -> pm.Model:
                 priors.beta[name].create(f"beta_{name}", dims="dest") for name in sel.driver_names
             ]
             beta = pm.Deterministic("beta", pt.stack(per_driver), dims=("driver", "dest"))
-        mu_tension = priors.mu_tension.create(
-            "mu_tension", dims="state", transform=Ordered(ascending=False), initval=means[0]
-        )
-        mu = mu_tension[None, :]
-        if len(sel.series_names) > 1:
-            mu_other = priors.mu.create(
-                "mu_other", dims=("other_series", "state"), initval=means[1:]
+        means = initial_means(prep, config.ordered_means)
+        rows = {
+            0: priors.mu_tension.create(
+                "mu_tension", dims="state", transform=Ordered(ascending=False), initval=means[0]
             )
-            mu = pt.concatenate([mu, mu_other], axis=0)
+        }
+        for m, name in enumerate(sel.series_names[1:], start=1):
+            if name in config.ordered_means:
+                ascending = config.ordered_means[name] == "MC_highest"
+                rows[m] = priors.mu.create(
+                    f"mu_{name}",
+                    dims="state",
+                    transform=Ordered(ascending=ascending),
+                    initval=means[m],
+                )
+        free = [m for m in range(1, len(sel.series_names)) if m not in rows]
+        if free:
+            model.add_coord("other_series", [sel.series_names[m] for m in free])
+            mu_other = priors.mu.create(
+                "mu_other", dims=("other_series", "state"), initval=means[free]
+            )
+            rows.update({m: mu_other[i] for i, m in enumerate(free)})
+        mu = pt.stack([rows[m] for m in range(len(sel.series_names))])
         mu = pm.Deterministic("mu", mu, dims=("series", "state"))
         pm.Deterministic(
             "mu_data", mu * prep.scale[:, None] + prep.center[:, None], dims=("series", "state")

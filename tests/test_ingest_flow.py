@@ -313,13 +313,3 @@ def test_unknown_source(warehouse: Path) -> None:
     code, _, err = cli("ingest", "--source", "imf", "--db", str(warehouse))
     assert code == 2
     assert one_error_line(err).startswith("error: unknown source 'imf' (known: fred, ")
-
-
-def test_run_builds_the_panel(tmp_path: Path) -> None:
-    db = tmp_path / "run.duckdb"
-    code, out, err = cli("run", "--db", str(db))
-    assert code == 0, err
-    assert "Panel:" in out
-    tables = snapshot(db)
-    assert tables["panel_monthly"].height == tables["panel_monthly"]["month"].n_unique()
-    assert set(tables["panel_coverage"]["column"]) == set(tables["panel_monthly"].columns[1:])

@@ -81,7 +81,7 @@ def test_yaml_round_trip(tmp_path: Path) -> None:
             "priors.beta.W_UZ",
             "not one of drivers",
         ),
-        (with_changes(drivers=["TARIFFS"]), "drivers", "no prior"),
+        (with_changes(drivers=["TARIFFS"]), "drivers", "needs a composite called 'TARIFFS'"),
         (with_changes(start="2009-13"), "start", "YYYY-MM"),
         (with_changes(start="Jan 2009"), "start", "YYYY-MM"),
         (with_changes(series=[]), "series", "at least 1"),

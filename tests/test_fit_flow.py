@@ -1,0 +1,133 @@
+"""The fit flow on the real bundle: `winset run` ingests, builds the panel and fits, and every
+fit is recorded in `model_runs` with its posterior, regime probabilities and effects.
+
+Sampling settings here are deliberately tiny (the publication fit is for `make run` and the
+sampler benchmark); with a minimum ESS no short run can reach, the fit is *forced* to fail the
+health gate, which is exactly what these tests check is recorded and reported.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from flows.cli import app
+from flows.warehouse import connect
+from models.config import from_yaml
+from models.data import STATES
+from models.posterior_io import PosteriorFileError, load_posterior
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+PUBLICATION = Path(__file__).resolve().parents[1] / "data" / "model.yaml"
+
+
+def config_file(folder: Path, **changes: object) -> Path:
+    raw = yaml.safe_load(PUBLICATION.read_text())
+    raw["sampler"] = {**raw["sampler"], "chains": 2, "draws": 60, "tune": 60}
+    raw["health"] = {**raw["health"], "min_ess": 1e9}  # forces an unhealthy fit
+    for key, value in changes.items():
+        raw[key] = value
+    path = folder / "model.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    folder = tmp_path_factory.mktemp("run")
+    db, config = folder / "w.duckdb", config_file(folder)
+    code, out, err = cli("run", "--config", str(config), "--db", str(db))
+    with connect(db, read_only=True) as con:
+        runs = con.sql("SELECT * FROM model_runs").pl()
+        regimes = con.sql("SELECT * FROM regime_probabilities").pl()
+        effects = con.sql("SELECT * FROM model_effects").pl()
+        months = con.sql("SELECT count(*) FROM panel_monthly WHERE month >= '2009-01-01'").pl()
+    return {
+        "code": code, "out": out, "err": err, "db": db, "config": config, "runs": runs,
+        "regimes": regimes, "effects": effects, "months": months.item(),
+    }  # fmt: skip
+
+
+def test_run_stores_the_panel(ran: dict) -> None:
+    assert "Panel:" in ran["out"]
+    with connect(ran["db"], read_only=True) as con:
+        panel = con.sql("SELECT * FROM panel_monthly").pl()
+        coverage = con.sql("SELECT * FROM panel_coverage").pl()
+    assert panel.height == panel["month"].n_unique()
+    assert set(coverage["column"]) == set(panel.columns[1:])
+
+
+def test_an_unhealthy_fit_is_recorded_and_reported(ran: dict) -> None:
+    assert ran["code"] == 1  # the run completed, but its fit may not be used
+    assert "UNHEALTHY" in ran["out"] and "min bulk ESS" in ran["out"]
+    assert "will not be used" in ran["err"]
+    [run] = ran["runs"].iter_rows(named=True)
+    assert run["healthy"] is False
+    assert "min bulk ESS" in run["problems"]
+    assert (run["chains"], run["draws"]) == (2, 60)
+    config = from_yaml(ran["config"])
+    assert run["config_hash"] == config.config_hash()
+    assert json.loads(run["config_json"])["series"][0] == "bilateral_tension"
+    assert set(json.loads(run["checks_json"])) != set()
+
+
+def test_regime_probabilities_cover_every_month(ran: dict) -> None:
+    regimes = ran["regimes"]
+    assert regimes.height == 3 * ran["months"]
+    assert set(regimes["pathway"]) == set(STATES)
+    per_month = regimes.group_by("month").agg(pl.col("filtered", "smoothed").sum())
+    for column in ("filtered", "smoothed"):
+        assert per_month[column].min() == pytest.approx(1.0)
+        assert per_month[column].max() == pytest.approx(1.0)
+
+
+def test_every_driver_effect_has_prior_and_posterior(ran: dict) -> None:
+    config = from_yaml(ran["config"])
+    beta = ran["effects"].filter(ran["effects"]["parameter"] == "beta")
+    assert sorted(set(beta["term"])) == sorted(config.drivers)
+    assert beta.height == 2 * len(config.drivers)
+    assert beta["prior_sd"].min() > 0
+
+
+def test_the_posterior_file_carries_its_identity(ran: dict) -> None:
+    [run] = ran["runs"].iter_rows(named=True)
+    config = from_yaml(ran["config"])
+    loaded = load_posterior(run["posterior_path"], config, data_hash=run["data_hash"])
+    assert loaded.config_hash == run["config_hash"]
+    with pytest.raises(PosteriorFileError, match="fitted with config"):
+        load_posterior(run["posterior_path"], config.fast())
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {"series": ["bilateral_tension", "us_tariff", "gdelt_cooperation", "tension_index"]},
+            "series: unknown ['tension_index']",
+        ),
+        ({"priors": {"beta": {"INTL": {"dist": "Normal", "mu": -0.3, "sigma": 0}}}}, "sigma"),
+        ({"start": "1850-01"}, "start: 1850-01 is outside the panel"),
+        ({"drivers": ["W_US", "W_EU"]}, "drivers: 'W_EU' needs a composite called 'W_EU'"),
+    ],
+)
+def test_bad_configs_name_the_field(
+    ran: dict, tmp_path: Path, changes: dict, expected: str
+) -> None:
+    path = config_file(tmp_path, **changes)
+    before = ran["runs"].height
+    code, _, err = cli("fit", "--config", str(path), "--db", str(ran["db"]))
+    assert code == 2
+    assert expected in err
+    assert "Traceback" not in err
+    with connect(ran["db"], read_only=True) as con:
+        assert con.sql("SELECT count(*) FROM model_runs").pl().item() == before
