@@ -7,6 +7,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import yaml
 
 from flows import settings  # noqa: F401  (sets Prefect's offline defaults before prefect imports)
 from flows.sources import SOURCES
@@ -46,3 +47,39 @@ def bundled_tables() -> dict[str, pl.DataFrame]:
             typed = rows.select(pl.col(c).cast(t) for c, t in source.schema.items())
             tables.setdefault(source.table, []).append(typed)
     return {table: pl.concat(frames) for table, frames in tables.items()}
+
+
+def tiny_config(folder: Path, *, healthy_gate: bool = True, **changes: object) -> Path:
+    """The publication model config with test-sized sampling, written to ``folder``.
+
+    ``healthy_gate`` relaxes the health gate so a 2 x 60 draw fit passes it: tests that need a
+    usable posterior (forecasts, reports) get one in seconds; the gate itself is tested
+    elsewhere with the real thresholds.
+    """
+    raw = yaml.safe_load((DATA_DIR / "model.yaml").read_text())
+    raw["sampler"] = {**raw["sampler"], "chains": 2, "draws": 60, "tune": 60}
+    if healthy_gate:
+        raw["health"] = {"max_rhat": 10.0, "min_ess": 1.0, "max_divergences": 1000, "min_bfmi": 0.0}
+    raw.update(changes)
+    path = folder / "model.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+@pytest.fixture(scope="session")
+def fitted_db(tmp_path_factory: pytest.TempPathFactory, prefect_server: None) -> dict[str, Path]:
+    """A warehouse with the real bundle ingested, its panel, and one tiny *healthy* fit.
+
+    Shared by the forecast, report and pipeline tests so the session samples only once here.
+    """
+    from flows.fit import fit_model
+    from flows.ingest import ingest
+    from flows.pipeline import refresh_panel
+
+    folder = tmp_path_factory.mktemp("fitted")
+    db, config = folder / "w.duckdb", tiny_config(folder)
+    ingest(db_path=db)
+    refresh_panel(db)
+    record = fit_model(db_path=db, config_path=config)
+    assert record.healthy, record.problems
+    return {"db": db, "config": config, "posterior": record.posterior_path}

@@ -21,18 +21,16 @@ from flows.warehouse import connect
 from models.config import from_yaml
 from models.data import STATES
 from models.posterior_io import PosteriorFileError, load_posterior
+from tests.conftest import tiny_config
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
-PUBLICATION = Path(__file__).resolve().parents[1] / "data" / "model.yaml"
 
 
 def config_file(folder: Path, **changes: object) -> Path:
-    raw = yaml.safe_load(PUBLICATION.read_text())
-    raw["sampler"] = {**raw["sampler"], "chains": 2, "draws": 60, "tune": 60}
-    raw["health"] = {**raw["health"], "min_ess": 1e9}  # forces an unhealthy fit
-    for key, value in changes.items():
-        raw[key] = value
-    path = folder / "model.yaml"
+    """Test-sized sampling, with a minimum ESS no short run can reach (forces unhealthy)."""
+    path = tiny_config(folder, healthy_gate=False, **changes)
+    raw = yaml.safe_load(path.read_text())
+    raw["health"]["min_ess"] = 1e9
     path.write_text(yaml.safe_dump(raw))
     return path
 
