@@ -238,5 +238,36 @@ def run(
     _exit_if_unhealthy(result.fit)
 
 
+@app.command()
+def backtest(
+    origins: Annotated[
+        str | None,
+        typer.Option(
+            help="Origin months, comma-separated YYYY-MM "
+            "(default: 2017-12,2019-12,2022-07,2024-12,2025-04)."
+        ),
+    ] = None,
+    fast: Annotated[
+        bool,
+        typer.Option("--fast/--full", help="2 x 500 draws per fit (default) or 4 x 1000."),
+    ] = True,
+    quarterly: Annotated[
+        bool, typer.Option(help="Every quarter end from the first origin to the last.")
+    ] = False,
+    config: ConfigOption = None,
+    db: DbOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Rolling-origin backtest: refit at each origin on what was known then, score what followed."""
+    from flows.backtest import backtest as backtest_flow
+
+    months = [m.strip() for m in origins.split(",") if m.strip()] if origins else None
+    record = _run(
+        "Backtesting", backtest_flow, db_path=db, origins=months, fast=fast, config_path=config,
+        quarterly=quarterly, verbose=verbose,
+    )  # fmt: skip
+    out.print(record.describe(), highlight=False, soft_wrap=True)
+
+
 if __name__ == "__main__":
     app()

@@ -239,7 +239,7 @@ def model_data(
     observed = observed_series(window, series)
     data = ModelData(
         months=window["month"].to_numpy().astype("datetime64[M]"),
-        drivers=composite.frame.select(drivers).to_numpy(),
+        drivers=composite.frame.select(drivers).to_numpy().reshape(window.height, len(drivers)),
         driver_names=drivers,
         series=observed.select(series).to_numpy().astype(float),
         series_names=series,
