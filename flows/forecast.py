@@ -1,0 +1,256 @@
+"""The ``forecast`` flow: the newest healthy fit -> scenario simulations -> forecast tables.
+
+The warehouse is opened twice, briefly: read-only to find the fit and read its panel, and once
+after simulating to write every table in one transaction, so a forecast that fails (an unknown
+scenario, a missing posterior, a panel changed since the fit) writes nothing. The fit is
+rebuilt exactly: its stored config, its posterior file, and model data rebuilt from the stored
+panel, which must hash to the fit's ``data_hash`` (a panel refreshed with new data since the
+fit would mix the fit's effects with differently standardised drivers: refit instead).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NONE
+
+from flows import settings
+from flows.warehouse import connect, write_rows
+from models.forecast import (
+    DEFAULT_HORIZON,
+    ForecastInputs,
+    forecast_inputs,
+    scenario_shocks,
+    simulate_shocks,
+)
+from models.scenarios import CALENDAR_FILE, Calendar, Scenario, load_calendar, load_scenarios
+
+if TYPE_CHECKING:  # the model's modules import PyMC: loaded only when a fit is read
+    from models.config import ModelConfig
+    from models.data import ModelData
+    from models.posterior_io import LoadedPosterior
+
+DEFAULT_SEED = 20290120  # any fixed number: the same seed gives the same stored numbers
+_UNITS = {"pathway_at_horizon": "probability", "share_of_months": "share", "ever_DC": "probability"}
+
+
+class ForecastError(ValueError):
+    """A forecast that cannot run as asked; ``str()`` is one line saying what to do."""
+
+
+@dataclass(frozen=True)
+class FittedModel:
+    """A healthy fit as the Monte Carlo stage needs it."""
+
+    run: dict[str, Any]  # its model_runs row
+    config: ModelConfig
+    data: ModelData
+    posterior: LoadedPosterior
+
+
+def scenarios_dir() -> Path:
+    return settings.data_dir() / "scenarios"
+
+
+def select_scenarios(folder: Path, names: list[str] | None) -> tuple[list[Scenario], Calendar]:
+    """All scenarios in ``folder`` (sorted), or the named ones in the order given."""
+    known = {s.name: s for s in load_scenarios(folder)}
+    calendar = load_calendar(folder / CALENDAR_FILE)
+    if not names:
+        return list(known.values()), calendar
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ForecastError(
+            f"unknown scenario {unknown[0]!r}; known scenarios in {folder}: {', '.join(known)}"
+        )
+    return [known[n] for n in dict.fromkeys(names)], calendar
+
+
+def _model_run(con, db_path: Path, model_run_id: str | None) -> dict[str, Any]:
+    """The newest healthy fit, or the given one, which must be healthy."""
+    tables = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    where, args = ("run_id = ?", [model_run_id]) if model_run_id else ("healthy", [])
+    found = (
+        con.sql(
+            f"SELECT * FROM model_runs WHERE {where} ORDER BY created_at DESC LIMIT 1", params=args
+        ).pl()
+        if "model_runs" in tables  # a warehouse from before fits were recorded
+        else pl.DataFrame()
+    )
+    if not found.height and model_run_id:
+        raise ForecastError(f"{db_path}: no fit {model_run_id!r} in model_runs")
+    if not found.height:
+        raise ForecastError(f"{db_path}: no healthy fit to forecast from; run `winset fit` first")
+    run = found.row(0, named=True)
+    if not run["healthy"]:
+        raise ForecastError(
+            f"fit {model_run_id} failed the health gate ({run['problems']}); "
+            "unhealthy fits are never used for forecasts"
+        )
+    return run
+
+
+def load_fitted(db_path: Path, model_run_id: str | None = None) -> FittedModel:
+    """The newest healthy fit (or the given one) with its config, data and posterior."""
+    from models.config import ModelConfig
+    from models.drivers import model_data
+    from models.fit import fitted_data
+    from models.posterior_io import load_posterior
+
+    with connect(db_path, read_only=True) as con:
+        run = _model_run(con, db_path, model_run_id)
+        panel = con.sql("SELECT * FROM panel_monthly ORDER BY month").pl()
+    config = ModelConfig.model_validate_json(run["config_json"])
+    start = dt.date.fromisoformat(f"{config.start}-01")
+    data, _ = model_data(panel, config.series, config.drivers, start, None, config.composites)
+    data_hash = fitted_data(data, config).data_hash()
+    if data_hash != run["data_hash"]:
+        raise ForecastError(
+            f"the stored panel has changed since fit {run['run_id']} (data {data_hash[:12]}, "
+            f"fitted on {run['data_hash'][:12]}); run `winset fit` again"
+        )
+    path = Path(run["posterior_path"])
+    if not path.is_file():
+        raise ForecastError(f"{path}: the posterior of fit {run['run_id']} is missing")
+    return FittedModel(run, config, data, load_posterior(path, config, data_hash=data_hash))
+
+
+@task(cache_policy=NONE, task_run_name="forecast-inputs")
+def prepare_inputs(model: FittedModel, max_draws: int) -> ForecastInputs:
+    return forecast_inputs(model.posterior.idata, model.data, model.config, max_draws)
+
+
+@task(cache_policy=NONE, task_run_name="simulate-{scenario.name}")
+def simulate_scenario(
+    inputs: ForecastInputs,
+    scenario: Scenario,
+    calendar: Calendar,
+    horizon: str,
+    n_paths: int,
+    seed: int,
+) -> dict[str, pl.DataFrame]:
+    """One scenario's simulation as the rows of the forecast tables (without the run id)."""
+    shocks = scenario_shocks(inputs, scenario, calendar, horizon)
+    frames = simulate_shocks(inputs, shocks, n_paths, seed).to_frames()
+    name = pl.lit(scenario.name).alias("scenario")
+    posterior = frames["horizon"].with_columns(
+        name,
+        pl.lit("posterior").alias("uncertainty"),
+        pl.col("measure").replace_strict(_UNITS).alias("unit"),
+    )
+    path = frames["path_spread"].with_columns(
+        name, pl.lit("path").alias("uncertainty"), pl.lit(None, pl.Float64).alias("mean")
+    )
+    return {
+        "forecasts": frames["monthly"].with_columns(name),
+        "forecast_summaries": pl.concat([posterior, path], how="diagonal"),
+        "forecast_first_passage": frames["first_passage"].with_columns(name),
+    }
+
+
+@dataclass(frozen=True)
+class ForecastRecord:
+    run_id: str
+    model_run_id: str
+    model_mode: str
+    origin: dt.date
+    horizon: str
+    n_paths: int
+    n_draws: int
+    seed: int
+    at_horizon: dict[str, tuple[float, float, float]]  # scenario -> mean P(DC, SE, MC)
+    wall_seconds: float
+
+    def describe(self) -> str:
+        width = max(len(name) for name in self.at_horizon)
+        lines = [
+            f"Forecast {self.run_id} from fit {self.model_run_id} ({self.model_mode}): "
+            f"{len(self.at_horizon)} scenarios, {self.n_draws} draws x {self.n_paths} paths, "
+            f"{self.origin:%Y-%m} to {self.horizon}, seed {self.seed} "
+            f"({self.wall_seconds:.1f} s). Pathway in {self.horizon}:"
+        ]
+        for name, (dc, se, mc) in self.at_horizon.items():
+            lines.append(f"  {name:<{width}}  DC {dc:6.1%}  SE {se:6.1%}  MC {mc:6.1%}")
+        lines.append("Tables: forecasts, forecast_summaries, forecast_first_passage.")
+        return "\n".join(lines)
+
+
+@flow(name="forecast")
+def forecast(
+    db_path: Path | None = None,
+    scenarios: list[str] | None = None,
+    n_paths: int = 1000,
+    horizon: str = DEFAULT_HORIZON,
+    seed: int = DEFAULT_SEED,
+    model_run_id: str | None = None,
+    max_draws: int = 1000,
+) -> ForecastRecord:
+    """Simulate every scenario (or the named ones) from a healthy fit and store the results."""
+    started = time.perf_counter()
+    db_path = Path(db_path or settings.warehouse_path())
+    if n_paths < 1 or max_draws < 1:
+        raise ForecastError(f"n_paths and max_draws must be >= 1, got {n_paths}, {max_draws}")
+    chosen, calendar = select_scenarios(scenarios_dir(), scenarios)
+    model = load_fitted(db_path, model_run_id)
+    inputs = prepare_inputs(model, max_draws)
+    inputs.months_to(horizon)  # a bad horizon fails before any simulation
+    futures = [
+        simulate_scenario.submit(inputs, s, calendar, horizon, n_paths, seed) for s in chosen
+    ]
+    parts = [f.result() for f in futures]
+    run_id = f"fc-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    tables = {
+        table: pl.concat([p[table] for p in parts]).with_columns(pl.lit(run_id).alias("run_id"))
+        for table in parts[0]
+    }
+    origin = inputs.origin.astype("datetime64[D]").astype(dt.date)
+    wall = time.perf_counter() - started
+    run = {
+        "run_id": run_id,
+        "created_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        "model_run_id": model.run["run_id"],
+        "model_mode": model.run["mode"],
+        "healthy_model": model.run["healthy"],
+        "origin_month": origin,
+        "horizon": dt.date.fromisoformat(f"{horizon}-01"),
+        "n_paths": n_paths,
+        "n_draws": inputs.n_draws,
+        "seed": seed,
+        "scenarios_json": json.dumps(
+            {
+                "scenarios": [s.model_dump(mode="json") for s in chosen],
+                "calendar": calendar.model_dump(mode="json"),
+            },
+            sort_keys=True,
+        ),
+        "wall_seconds": wall,
+    }
+    with connect(db_path) as con:
+        write_rows(con, {"forecast_runs": pl.DataFrame([run]), **tables})
+    at_horizon = tables["forecast_summaries"].filter(
+        pl.col("measure") == "pathway_at_horizon", pl.col("uncertainty") == "posterior"
+    )  # rows in pathway order DC, SE, MC (models/simulation_result.py)
+    record = ForecastRecord(
+        run_id=run_id,
+        model_run_id=model.run["run_id"],
+        model_mode=model.run["mode"],
+        origin=origin,
+        horizon=horizon,
+        n_paths=n_paths,
+        n_draws=inputs.n_draws,
+        seed=seed,
+        at_horizon={
+            s.name: tuple(at_horizon.filter(pl.col("scenario") == s.name)["mean"]) for s in chosen
+        },
+        wall_seconds=wall,
+    )
+    get_run_logger().info(record.describe())
+    return record

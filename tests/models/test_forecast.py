@@ -1,0 +1,217 @@
+"""From a posterior to scenario forecasts, and sweep grid files: draws stay aligned across
+alpha, beta and the start probabilities, results are seeded, shocks move the forecast the
+theory-signed way, and every grid mistake is refused with its file and field.
+
+The posterior here is SYNTHETIC: draws scattered around the known truth of a simulated panel
+(no sampling), so these tests take a second."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+import yaml
+
+from models.config import ModelConfig
+from models.data import STATES
+from models.forecast import (
+    Grid,
+    GridError,
+    forecast,
+    forecast_inputs,
+    load_grid,
+    point_seed,
+    thin_posterior,
+)
+from models.hmm import prepare
+from models.scenarios import ScenarioError, load_calendar, load_scenarios
+from models.simulate_data import SyntheticTruth, simulate_synthetic
+from models.states import state_probabilities
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = ROOT / "data" / "scenarios"
+GRID = ROOT / "data" / "sweeps" / "tariff_taiwan.yaml"
+DRIVERS = ("W_US", "W_CN", "W_US_x_W_CN", "INTL")
+BETA = np.array([[0.5, 0.7], [0.4, 0.5], [0.1, 0.1], [-0.6, -0.4]])
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    """SYNTHETIC panel ending 2026-08 with the real model's four drivers, a config for it and
+    a 2 x 30 draw posterior around the truth (standardised means, as the model stores them)."""
+    truth = SyntheticTruth(beta=BETA)
+    data, truth = simulate_synthetic(212, truth=truth, driver_names=DRIVERS, seed=3)
+    config = ModelConfig(series=data.series_names, drivers=DRIVERS, start="2009-01")
+    prep = prepare(data, config)
+    rng = np.random.default_rng(0)
+
+    def draws(value: np.ndarray, sd: float) -> np.ndarray:
+        return value[None, None] + rng.normal(0, sd, (2, 30, *value.shape))
+
+    mu = (truth.mu - prep.center[:, None]) / prep.scale[:, None]
+    sigma = np.abs(draws(truth.sigma / prep.scale[:, None], 0.02))
+    confusion = draws(truth.confusion, 0.0)
+    posterior = xr.Dataset(
+        {
+            "alpha": (("chain", "draw", "origin", "dest"), draws(truth.alpha, 0.3)),
+            "beta": (("chain", "draw", "driver", "dest"), draws(BETA, 0.2)),
+            "mu": (("chain", "draw", "series", "state"), draws(mu, 0.05)),
+            "sigma": (("chain", "draw", "series", "state"), sigma),
+            "confusion": (("chain", "draw", "state", "timeline_label"), confusion),
+        },
+        coords={"driver": list(DRIVERS), "origin": list(STATES), "dest": list(STATES[1:])},
+    )
+    return data, config, posterior
+
+
+@pytest.fixture(scope="module")
+def scenarios():
+    calendar = load_calendar(SCENARIOS / "calendar.yaml")
+    return {s.name: s for s in load_scenarios(SCENARIOS)}, calendar
+
+
+def test_inputs_keep_each_draws_parameters_together(synthetic) -> None:
+    data, config, posterior = synthetic
+    inputs = forecast_inputs(posterior, data, config, max_draws=25)
+    thinned = thin_posterior(posterior, 25)
+    assert inputs.n_draws == 25 and inputs.p0.shape == (25, 3)
+    flat_alpha = posterior["alpha"].values.reshape(60, 3, 2)
+    keep = np.unique(np.linspace(0, 59, 25).round().astype(int))
+    np.testing.assert_array_equal(inputs.alpha, flat_alpha[keep])
+    np.testing.assert_array_equal(inputs.beta, posterior["beta"].values.reshape(60, 4, 2)[keep])
+    expected = state_probabilities(thinned, data, config, max_draws=None).filtered[:, -1]
+    np.testing.assert_allclose(inputs.p0, expected)
+    np.testing.assert_allclose(inputs.p0.sum(axis=1), 1.0)
+    assert inputs.drivers.names == ("W_US", "W_CN", "INTL")
+    np.testing.assert_array_equal(inputs.drivers.last, data.drivers[-1, [0, 1, 3]])
+    assert str(inputs.origin) == "2026-08"
+
+
+def test_forecast_is_seeded_and_reaches_the_horizon(synthetic, scenarios) -> None:
+    data, config, posterior = synthetic
+    chosen = [scenarios[0]["baseline"], scenarios[0]["grand_bargain"]]
+    args = (posterior, data, config, chosen, scenarios[1])
+    first = forecast(*args, n_paths=200, seed=5, max_draws=20)
+    again = forecast(*args, n_paths=200, seed=5, max_draws=20)
+    other = forecast(*args, n_paths=200, seed=6, max_draws=20)
+    base = first["baseline"]
+    assert base.month_probs.shape == (20, 29, 3)
+    assert str(base.months[0]) == "2026-09" and str(base.months[-1]) == "2029-01"
+    np.testing.assert_allclose(base.month_probs.sum(axis=2), 1.0)
+    for name in first:
+        np.testing.assert_array_equal(first[name].month_probs, again[name].month_probs)
+    assert not np.array_equal(base.month_probs, other["baseline"].month_probs)
+    # Wider win-sets push away from decoupling (theory-signed effects of the synthetic truth).
+    bargain = first["grand_bargain"].mean_probs[-1]
+    assert bargain[0] < base.mean_probs[-1][0]
+
+
+@pytest.mark.parametrize(
+    ("horizon", "message"),
+    [("2026-08", "is not after the last observed month 2026-08"), ("2029-13", "YYYY-MM")],
+)
+def test_a_bad_horizon_is_refused(synthetic, scenarios, horizon: str, message: str) -> None:
+    data, config, posterior = synthetic
+    with pytest.raises(ValueError, match=message):
+        forecast(posterior, data, config, [scenarios[0]["baseline"]], scenarios[1], horizon)
+
+
+# --------------------------------------------------------------------------- grid files
+
+
+def write_grid(folder: Path, change=None, text: str | None = None) -> Path:
+    raw = yaml.safe_load(GRID.read_text())
+    if change:
+        change(raw)
+    path = folder / "grid.yaml"
+    path.write_text(text if text is not None else yaml.safe_dump(raw, sort_keys=False))
+    return path
+
+
+def test_the_example_grid_expands_to_scaled_shocks() -> None:
+    grid = load_grid(GRID)
+    points = grid.points()
+    assert len(points) == 15 and points[0] == {"tariff_shock": 0.0, "taiwan_tension": 0.0}
+    assert points[-1] == {"tariff_shock": 2.0, "taiwan_tension": 2.0}
+    shocks = grid.point_shocks({"tariff_shock": 2.0, "taiwan_tension": 0.5})
+    assert [(s.driver, s.size) for s in shocks] == [("W_US", -2.0), ("W_CN", -1.5), ("INTL", 0.5)]
+
+
+def test_grid_overrides_replace_values() -> None:
+    grid = load_grid(GRID, ["tariff_shock=0,3", "taiwan_tension=1"])
+    assert [p["tariff_shock"] for p in grid.points()] == [0.0, 3.0]
+    assert {p["taiwan_tension"] for p in grid.points()} == {1.0}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["tarif_shock=1,2"], "--grid tarif_shock: not a parameter of .*tariff_shock, taiwan"),
+        (["tariff_shock"], "expected NAME=V1,V2"),
+        (["tariff_shock=1,x"], "expected NAME=V1,V2"),
+        (["tariff_shock=1,1"], "--grid tariff_shock: .*distinct finite"),
+        (["tariff_shock=nan"], "--grid tariff_shock: .*distinct finite"),
+        ([f"tariff_shock={','.join(map(str, range(40)))}"], "max_points: the grid has 40 x 3"),
+    ],
+)
+def test_bad_overrides_are_refused(overrides: list[str], message: str) -> None:
+    with pytest.raises(GridError, match=message):
+        load_grid(GRID, overrides)
+
+
+def _set(path: str, value):
+    def change(raw: dict) -> None:
+        *parents, last = path.split(".")
+        node = raw
+        for key in parents:
+            node = node[int(key)] if isinstance(node, list) else node[key]
+        node[int(last) if isinstance(node, list) else last] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (_set("max_points", 10), r"grid.yaml: max_points: the grid has 5 x 3 = 15 points"),
+        (
+            _set("parameters.tariff_shock.shocks.0.driver", "W_EU"),
+            r"parameters.tariff_shock.shocks.0.driver: unknown driver 'W_EU'",
+        ),
+        (
+            _set("parameters.taiwan_tension.shocks.0.duration_months", -2),
+            r"parameters.taiwan_tension.shocks.0.duration_months: .*greater than 0",
+        ),
+        (
+            _set("parameters.taiwan_tension.shocks.0.driver", "W_US_x_W_CN"),
+            r"shocks.0.driver: 'W_US_x_W_CN' is an interaction",
+        ),
+        (_set("parameters.tariff_shock.values", []), r"parameters.tariff_shock.values: "),
+        (_set("parameters", {}), r"grid.yaml: invalid grid\n  parameters: "),
+        (_set("n_paths", 0), r"n_paths: .*greater than 0"),
+        (_set("shocks", []), r"shocks: Extra inputs are not permitted"),
+        (
+            _set("parameters.taiwan_tension.shocks.0.start", "2030-01"),
+            r"parameters.taiwan_tension.shocks.0.start: 2030-01 is after the horizon 2029-01",
+        ),
+    ],
+)
+def test_invalid_grid_files_name_file_and_field(tmp_path: Path, change, message: str) -> None:
+    with pytest.raises(ScenarioError, match=message):
+        load_grid(write_grid(tmp_path, change))
+
+
+def test_malformed_yaml_names_the_line(tmp_path: Path) -> None:
+    path = write_grid(tmp_path, text="description: x\nparameters: [a\n")
+    with pytest.raises(ScenarioError, match=r"grid.yaml: line 3 not valid YAML"):
+        load_grid(path)
+
+
+def test_point_seeds_are_fixed_and_distinct() -> None:
+    seeds = [point_seed(7, i) for i in range(100)]
+    assert seeds == [point_seed(7, i) for i in range(100)]
+    assert len(set(seeds)) == 100 and point_seed(8, 0) != seeds[0]
+    assert all(0 <= s < 2**63 for s in seeds)
+    assert Grid.model_fields["max_points"].default == 100
