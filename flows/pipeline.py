@@ -1,7 +1,9 @@
-"""The main job, ``winset run``: ingest the bundled data, build the monthly panel, fit the model.
+"""The main job, ``winset run``: ingest -> panel -> fit (only when needed) -> forecast -> publish.
 
-Flows stay thin: they order the steps and hold the warehouse connection; the work is done by
-plain functions (connectors, :func:`flows.panel.build_panel`) that are tested on their own.
+Flows stay thin: they order the steps and hold the warehouse connection briefly; the work is
+done by plain functions and the other flows, each tested on its own. A fit is reused when a
+healthy one exists for the same config and the same panel; a fit that fails the health gate
+is recorded and reported, and the run stops there, so it never reaches ``latest``.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ import polars as pl
 from prefect import flow
 
 from flows import settings
-from flows.fit import FitRecord, fit_model
+from flows.fit import FitRecord, fit_model, load_config, read_panel
+from flows.forecast import ForecastRecord, forecast
 from flows.ingest import ingest
-from flows.panel import TABLES, Panel, build_panel
+from flows.panel import TABLES, Panel, build_panel, frame_hash
+from flows.publish import PublishRecord, publish
 from flows.warehouse import IngestSummary, connect, read_tables, replace_tables
 
 
@@ -23,7 +27,14 @@ from flows.warehouse import IngestSummary, connect, read_tables, replace_tables
 class PipelineResult:
     ingest: IngestSummary
     panel: Panel
-    fit: FitRecord
+    fit: FitRecord | None  # None when a healthy fit was reused
+    reused_fit: str | None
+    forecast: ForecastRecord | None
+    report: PublishRecord | None
+
+    @property
+    def healthy(self) -> bool:
+        return self.fit is None or self.fit.healthy
 
     def describe(self) -> str:
         frame, cov = self.panel.frame, self.panel.coverage
@@ -36,7 +47,16 @@ class PipelineResult:
         ]
         if thin:
             lines.append(f"Columns with no data: {', '.join(thin)}.")
-        lines.append(self.fit.describe())
+        if self.reused_fit:
+            lines.append(f"Reused healthy fit {self.reused_fit} (same config and panel).")
+        if self.fit is not None:
+            lines.append(self.fit.describe())
+        if self.forecast is not None:
+            lines.append(self.forecast.describe())
+        if self.report is not None:
+            lines.append(self.report.describe())
+        elif not self.healthy:
+            lines.append("No forecast or report: the fit failed the health gate.")
         return "\n".join(lines)
 
 
@@ -48,12 +68,36 @@ def refresh_panel(db_path: Path) -> Panel:
     return panel
 
 
+def reusable_fit(db_path: Path, config_hash: str, panel_hash: str) -> str | None:
+    """A healthy fit of the same config on the same panel, if one exists."""
+    with connect(db_path, read_only=True) as con:
+        rows = con.execute(
+            "SELECT run_id FROM model_runs WHERE healthy AND config_hash = ? AND panel_hash = ? "
+            "ORDER BY created_at DESC LIMIT 1",
+            [config_hash, panel_hash],
+        ).fetchall()
+    return rows[0][0] if rows else None
+
+
 @flow(name="pipeline")
 def pipeline(
-    db_path: Path | None = None, config_path: Path | None = None, fast: bool = False
+    db_path: Path | None = None,
+    config_path: Path | None = None,
+    fast: bool = False,
+    n_paths: int = 1000,
+    reports_dir: Path | None = None,
 ) -> PipelineResult:
     db_path = Path(db_path or settings.warehouse_path())
     summary = ingest(db_path=db_path)
     panel = refresh_panel(db_path)
-    record = fit_model(db_path=db_path, config_path=config_path, fast=fast)
-    return PipelineResult(summary, panel, record)
+    config = load_config(config_path, fast)
+    reused = reusable_fit(db_path, config.config_hash(), frame_hash(read_panel(db_path)))
+    record = None
+    if reused is None:
+        record = fit_model(db_path=db_path, config_path=config_path, fast=fast)
+        if not record.healthy:
+            return PipelineResult(summary, panel, record, None, None, None)
+    model_run = reused or record.run_id
+    forecasted = forecast(db_path=db_path, n_paths=n_paths, model_run_id=model_run)
+    report = publish(db_path=db_path, forecast_run_id=forecasted.run_id, reports_dir=reports_dir)
+    return PipelineResult(summary, panel, record, reused, forecasted, report)

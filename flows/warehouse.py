@@ -194,11 +194,11 @@ def _upsert(con: duckdb.DuckDBPyConnection, batch: Batch, ingested_at: dt.dateti
     table = _q(source.table)
     con.register("winset_stage", stage)
     try:
-        new, changed = con.execute(
+        [(new, changed)] = con.execute(
             f"SELECT count(*) FILTER (WHERE t.{_q(source.key[0])} IS NULL), "
             f"count(*) FILTER (WHERE t.{_q(source.key[0])} IS NOT NULL AND ({differs})) "
             f"FROM winset_stage s LEFT JOIN {table} t ON {join}"
-        ).fetchone()
+        ).fetchall()
         updates = ", ".join(f"{_q(c)} = excluded.{_q(c)}" for c in (*values, *LINEAGE_COLUMNS))
         guard = " OR ".join(f"{table}.{_q(c)} IS DISTINCT FROM excluded.{_q(c)}" for c in values)
         action = f"DO UPDATE SET {updates} WHERE {guard}" if values else "DO NOTHING"
@@ -276,10 +276,11 @@ def table_status(con: duckdb.DuckDBPyConnection, sources: Sequence[Source]) -> l
     out = []
     for source in sources:
         time_column = next(c for c, t in source.schema.items() if t in (pl.Date(), pl.Datetime()))
-        rows, first, last, ingested = con.execute(
+        # fetchall, not fetchone: DuckDB 2 keeps a half-read result open on the connection
+        [(rows, first, last, ingested)] = con.execute(
             f"SELECT count(*), min({_q(time_column)}), max({_q(time_column)}), max(ingested_at) "
             f"FROM {_q(source.table)}"
-        ).fetchone()
+        ).fetchall()
         out.append(
             TableStatus(
                 source=source.name,

@@ -1,0 +1,319 @@
+"""The ``publish`` flow: one forecast run -> a report folder, the runs index and ``latest``.
+
+Everything a report shows is read from the warehouse (forecasts, the fit's regime
+probabilities and effects, the panel, the timeline, the status) and handed to the pure
+renderers in ``reports``. Files are written into a temporary folder that is renamed into place,
+and ``latest`` is a symlink swapped atomically, so a killed run never leaves a half-written
+report and a run that fails the health gate (or used a fast fit) never replaces ``latest``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+from prefect import flow
+
+from flows import settings
+from flows.sources import SOURCES
+from flows.warehouse import connect, table_status, write_rows
+from reports import ReportData, render_html, render_index, render_markdown
+from reports.content import Headline, Previous, RunEntry, RunInfo
+
+ASSUMPTIONS = (
+    "Pathways are the hidden states of a monthly Markov model fitted from January 2009; a "
+    "handful of regime switches inform it, so driver effects are largely set by their priors.",
+    "Scenario results are conditional on the assumed effect sizes and on the stated shock "
+    "sizes in data/scenarios/, which are assumptions, not estimates.",
+    "Drivers follow fitted AR(1) paths from their last values; the calendar (truce expiry, "
+    "midterms, Party Congress, 2028 election) adds assumed shocks in every scenario.",
+    "US presidential approval for the second Trump term is not in the bundled data; W_US "
+    "rests on the election calendar, inflation and unemployment from February 2025.",
+    "Tariff months between the trackers (2020-04 to 2025-01) are treated as unobserved.",
+)
+
+
+class PublishError(ValueError):
+    """Nothing to publish, or a report that cannot be built; one line for the user."""
+
+
+@dataclass(frozen=True)
+class PublishRecord:
+    run_id: str
+    folder: Path
+    healthy: bool
+    latest: Path | None
+
+    def describe(self) -> str:
+        where = f"Report: {self.folder / 'report.html'}"
+        if self.latest is None:
+            return f"{where} (not published as latest: the run is not a healthy publication run)"
+        return f"{where} (latest: {self.latest})"
+
+
+def _one(con, sql: str, params: list) -> dict | None:
+    frame = con.sql(sql, params=params).pl()
+    return frame.row(0, named=True) if frame.height else None
+
+
+def gather(con, forecast_run_id: str | None = None) -> ReportData:
+    """Assemble a report's content for a forecast run (default: the newest)."""
+    run = _one(
+        con,
+        "SELECT * FROM forecast_runs WHERE ? IS NULL OR run_id = ? "
+        "ORDER BY created_at DESC LIMIT 1",
+        [forecast_run_id, forecast_run_id],
+    )
+    if run is None:
+        raise PublishError("no forecast run to publish; run `winset forecast` first")
+    fit = _one(con, "SELECT * FROM model_runs WHERE run_id = ?", [run["model_run_id"]])
+    monthly = con.sql(
+        "SELECT scenario, month, pathway, mean, q05, q50, q95 FROM forecasts WHERE run_id = ? "
+        "ORDER BY scenario, month, pathway",
+        params=[run["run_id"]],
+    ).pl()
+    horizon = con.sql(
+        "SELECT scenario, measure, pathway, mean, q05, q95 FROM forecast_summaries "
+        "WHERE run_id = ? AND uncertainty = 'posterior' AND mean IS NOT NULL",
+        params=[run["run_id"]],
+    ).pl()
+    head = "baseline" if "baseline" in monthly["scenario"].to_list() else monthly["scenario"][0]
+    config = json.loads(fit["config_json"])
+    info = _run_info(run, fit, con)
+    return ReportData(
+        run=info,
+        headline=Headline.from_horizon(horizon, head),
+        monthly=monthly,
+        scenarios=_scenarios(monthly["scenario"].unique(maintain_order=True).to_list()),
+        scenario_horizon=horizon,
+        drivers_history=_drivers(con, config),
+        regimes=con.sql(
+            "PIVOT (SELECT month, pathway, smoothed FROM regime_probabilities WHERE run_id = ?) "
+            "ON pathway IN ('DC', 'SE', 'MC') USING first(smoothed) ORDER BY month",
+            params=[fit["run_id"]],
+        ).pl(),
+        events=con.sql(
+            "SELECT date, event, category, pathway_signal FROM raw_timeline ORDER BY date"
+        ).pl(),
+        effects=con.sql(
+            "SELECT * FROM model_effects WHERE run_id = ? AND parameter = 'beta' "
+            "ORDER BY term, dest",
+            params=[fit["run_id"]],
+        ).pl(),
+        diagnostics={
+            k: fit[k]
+            for k in ("max_rhat", "min_ess_bulk", "min_ess_tail", "divergences", "min_bfmi")
+        }
+        | {"chains": fit["chains"], "draws": fit["draws"], "healthy": fit["healthy"]},
+        coverage=con.sql(
+            'SELECT "column", "first", "last", months_observed FROM panel_coverage'
+        ).pl(),
+        freshness=_freshness(con),
+        assumptions=ASSUMPTIONS,
+        previous=_previous(con, info),
+    )
+
+
+def _run_info(run: dict, fit: dict, con) -> RunInfo:
+    [(last,)] = con.execute("SELECT max(month) FROM panel_monthly").fetchall()
+    problems = tuple(p for p in fit["problems"].split("; ") if p)
+    return RunInfo(
+        run_id=run["run_id"],
+        created_at=run["created_at"].replace(tzinfo=dt.UTC),
+        data_through=last,
+        horizon=run["horizon"],
+        model_run_id=fit["run_id"],
+        config_hash=fit["config_hash"],
+        fit_mode=fit["mode"],
+        healthy=bool(fit["healthy"]),
+        problems=problems,
+    )
+
+
+def _scenarios(names: list[str]) -> pl.DataFrame:
+    from models.scenarios import load_scenarios
+
+    known = {s.name: s for s in load_scenarios(settings.data_dir() / "scenarios")}
+    rows = [
+        {"name": n, "title": known[n].title if n in known else n,
+         "description": known[n].description if n in known else ""}
+        for n in names
+    ]  # fmt: skip
+    return pl.DataFrame(
+        rows, schema={"name": pl.String, "title": pl.String, "description": pl.String}
+    )
+
+
+def _drivers(con, config: dict) -> pl.DataFrame:
+    from models.config import ModelConfig
+    from models.drivers import composite_drivers
+
+    model = ModelConfig.model_validate(config)
+    panel = con.sql("SELECT * FROM panel_monthly ORDER BY month").pl()
+    start = dt.date.fromisoformat(f"{model.start}-01")
+    return composite_drivers(panel, model.drivers, start, None, model.composites).frame
+
+
+def _freshness(con) -> pl.DataFrame:
+    rows = table_status(con, list(SOURCES.values()))
+    return pl.DataFrame(
+        {
+            "source": [r.source for r in rows],
+            "rows": [r.rows for r in rows],
+            "last_date": [r.last for r in rows],
+            "last_ingest": [r.last_ingested_at for r in rows],
+        }
+    )
+
+
+def _previous(con, info: RunInfo) -> Previous | None:
+    """The newest healthy publication report before this run, for "what moved"."""
+    row = _one(
+        con,
+        "SELECT * FROM reports WHERE healthy AND fit_mode = 'publication' AND run_id <> ? "
+        "ORDER BY created_at DESC LIMIT 1",
+        [info.run_id],
+    )
+    if row is None:
+        return None
+    horizon = pl.DataFrame(json.loads(row["headline_json"]))
+    before = RunInfo(
+        run_id=row["run_id"],
+        created_at=row["created_at"].replace(tzinfo=dt.UTC),
+        data_through=row["data_through"],
+        horizon=row["horizon"],
+        model_run_id=row["model_run_id"],
+        config_hash=row["config_hash"],
+        fit_mode=row["fit_mode"],
+        healthy=True,
+    )
+    return Previous(before, Headline.from_horizon(horizon, row["scenario"]),
+                    json.loads(row["driver_last_json"]))  # fmt: skip
+
+
+# ------------------------------------------------------------------ writing
+
+
+def _write_folder(target: Path, files: dict[str, bytes]) -> None:
+    """Write all files into a sibling temp folder, then rename it into place."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        for name, content in files.items():
+            (staging / name).write_bytes(content)
+        if target.exists():
+            shutil.rmtree(target)
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _point_latest(reports_dir: Path, run_id: str) -> Path:
+    """Swap the ``latest`` symlink atomically (rename over the old one)."""
+    latest = reports_dir / "latest"
+    temporary = reports_dir / f".latest-{run_id}"
+    temporary.unlink(missing_ok=True)
+    temporary.symlink_to(run_id, target_is_directory=True)
+    os.replace(temporary, latest)
+    return latest
+
+
+def _files(data: ReportData, con) -> dict[str, bytes]:
+    forecasts = con.sql(
+        "SELECT * FROM forecasts WHERE run_id = ?",
+        params=[data.run.run_id],
+    ).pl()
+    summaries = con.sql(
+        "SELECT * FROM forecast_summaries WHERE run_id = ?",
+        params=[data.run.run_id],
+    ).pl()
+    parquet = Path(tempfile.mkstemp(suffix=".parquet")[1])
+    try:
+        forecasts.write_parquet(parquet)
+        parquet_bytes = parquet.read_bytes()
+    finally:
+        parquet.unlink(missing_ok=True)
+    return {
+        "report.html": render_html(data).encode(),
+        "summary.md": render_markdown(data).encode(),
+        "forecasts.csv": forecasts.write_csv().encode(),
+        "forecasts.parquet": parquet_bytes,
+        "horizon.csv": summaries.write_csv().encode(),
+    }
+
+
+@flow(name="publish")
+def publish(
+    db_path: Path | None = None,
+    forecast_run_id: str | None = None,
+    reports_dir: Path | None = None,
+) -> PublishRecord:
+    """Render and store the report of a forecast run; move ``latest`` only if it is healthy."""
+    db_path = Path(db_path or settings.warehouse_path())
+    reports_dir = Path(reports_dir or settings.var_dir() / "reports")
+    with connect(db_path) as con:
+        data = gather(con, forecast_run_id)
+        files = _files(data, con)
+    run = data.run
+    folder = reports_dir / run.run_id
+    _write_folder(folder, files)
+    publishable = run.healthy and run.fit_mode == "publication"
+    latest = _point_latest(reports_dir, run.run_id) if publishable else None
+    drivers = data.drivers_history.drop("month").tail(1).row(0, named=True)
+    horizon = data.scenario_horizon.filter(pl.col("scenario") == data.headline.scenario)
+    with connect(db_path) as con:
+        write_rows(
+            con,
+            {
+                "reports": pl.DataFrame(
+                    [
+                        {
+                            "run_id": run.run_id,
+                            "created_at": run.created_at.replace(tzinfo=None),
+                            "model_run_id": run.model_run_id,
+                            "config_hash": run.config_hash,
+                            "fit_mode": run.fit_mode,
+                            "healthy": run.healthy,
+                            "data_through": run.data_through,
+                            "horizon": run.horizon,
+                            "scenario": data.headline.scenario,
+                            "headline_json": json.dumps(horizon.to_dicts()),
+                            "driver_last_json": json.dumps(drivers),
+                            "folder": str(folder),
+                        }
+                    ]
+                )
+            },
+        )
+        _write_index(con, reports_dir)
+    return PublishRecord(run.run_id, folder, run.healthy, latest)
+
+
+def _write_index(con, reports_dir: Path) -> None:
+    rows = con.sql("SELECT * FROM reports ORDER BY created_at DESC").pl()
+    entries = []
+    for row in rows.iter_rows(named=True):
+        info = RunInfo(
+            run_id=row["run_id"],
+            created_at=row["created_at"].replace(tzinfo=dt.UTC),
+            data_through=row["data_through"],
+            horizon=row["horizon"],
+            model_run_id=row["model_run_id"],
+            config_hash=row["config_hash"],
+            fit_mode=row["fit_mode"],
+            healthy=row["healthy"],
+        )
+        headline = Headline.from_horizon(pl.DataFrame(json.loads(row["headline_json"])),
+                                         row["scenario"])  # fmt: skip
+        entries.append(RunEntry(info, f"{row['run_id']}/report.html", headline))
+    index = reports_dir / "index.html"
+    staging = index.with_suffix(".html.tmp")
+    staging.write_text(render_index(entries))
+    os.replace(staging, index)

@@ -1,0 +1,67 @@
+"""Publishing end to end on the real bundle: pipeline -> forecast -> report in headless Chromium.
+
+The fit is test-sized (see ``tests.conftest.tiny_config``, whose relaxed gate passes); the
+report must still render every section, show the warehouse's numbers, make no network request
+and log no console error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flows.forecast import forecast
+from flows.publish import publish
+from flows.warehouse import connect
+from reports import fmt
+from tests.reports.chromium import find_chromium, open_page
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+CHROMIUM = find_chromium()
+
+
+@pytest.fixture(scope="module")
+def published(fitted_db: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    reports = tmp_path_factory.mktemp("reports")
+    fc = forecast(db_path=fitted_db["db"], n_paths=50, max_draws=40)
+    record = publish(db_path=fitted_db["db"], forecast_run_id=fc.run_id, reports_dir=reports)
+    with connect(fitted_db["db"], read_only=True) as con:
+        horizon = con.execute(
+            "SELECT pathway, mean FROM forecast_summaries WHERE run_id = ? AND scenario = "
+            "'baseline' AND measure = 'pathway_at_horizon' AND uncertainty = 'posterior'",
+            [fc.run_id],
+        ).fetchall()
+    return {"record": record, "reports": reports, "horizon": dict(horizon)}
+
+
+def test_report_files_are_written(published: dict) -> None:
+    folder = published["record"].folder
+    for name in ("report.html", "summary.md", "forecasts.csv", "forecasts.parquet"):
+        assert (folder / name).stat().st_size > 0, name
+    assert (published["reports"] / "index.html").is_file()
+
+
+def test_a_healthy_publication_run_becomes_latest(published: dict) -> None:
+    latest = published["reports"] / "latest"
+    assert published["record"].latest == latest
+    assert latest.resolve() == published["record"].folder.resolve()
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+def test_report_in_headless_chromium(published: dict) -> None:
+    assert CHROMIUM is not None
+    url = (published["record"].folder / "report.html").as_uri()
+    with open_page(CHROMIUM, width=1200, height=900) as page:
+        page.send("Page.navigate", url=url)
+        page.wait_for("Page.loadEventFired")
+        headline = page.evaluate("document.getElementById('headline').innerText")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(ARTIFACTS / "pipeline-report.png")
+        errors, requests = page.console_errors(), page.requested_urls()
+    assert errors == []
+    assert requests == [url]
+    lines = {line.strip() for line in headline.splitlines()}
+    for pathway, mean in published["horizon"].items():  # the warehouse's numbers, as shown
+        assert fmt.pct(mean) in lines, pathway
