@@ -240,6 +240,70 @@ def run(
 
 
 @app.command()
+def forecast(
+    scenario: Annotated[
+        list[str] | None,
+        typer.Option("--scenario", help="Scenario name (default: every file in data/scenarios)."),
+    ] = None,
+    paths: Annotated[int, typer.Option("--paths", help="Paths per posterior draw.")] = 1000,
+    horizon: Annotated[str, typer.Option(help="Last forecast month, YYYY-MM.")] = "2029-01",
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same numbers).")] = 20250120,
+    model_run: Annotated[
+        str | None, typer.Option(help="A model run id (default: the newest healthy fit).")
+    ] = None,
+    db: DbOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Simulate scenarios from a healthy fit to the horizon; results in `forecasts`."""
+    from flows.forecast import forecast as forecast_flow
+
+    record = _run(
+        "Forecasting", forecast_flow, db_path=db, scenarios=scenario, n_paths=paths,
+        horizon=horizon, seed=seed, model_run_id=model_run, verbose=verbose,
+    )  # fmt: skip
+    out.print(record.describe(), highlight=False, soft_wrap=True)
+
+
+@app.command()
+def sweep(
+    grid_file: Annotated[Path, typer.Argument(help="Grid spec YAML (see data/sweeps/).")],
+    grid: Annotated[
+        list[str] | None, typer.Option("--grid", help="Override a parameter: NAME=V1,V2,...")
+    ] = None,
+    dask_address: Annotated[
+        str | None, typer.Option(help="Run the grid on an existing Dask scheduler.")
+    ] = None,
+    db: DbOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Run a grid of scenario parameters against one fitted posterior (`sweep_results`)."""
+    from flows.sweep import sweep as sweep_flow
+
+    record = _run(
+        "Sweeping", sweep_flow, grid_path=grid_file, grid=grid, db_path=db,
+        dask_address=dask_address, verbose=verbose,
+    )  # fmt: skip
+    out.print(record.describe(), highlight=False, soft_wrap=True)
+
+
+@app.command()
+def publish(
+    forecast_run: Annotated[
+        str | None, typer.Option(help="A forecast run id (default: the newest).")
+    ] = None,
+    db: DbOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Render a forecast run's report into var/reports/ (latest only for healthy runs)."""
+    from flows.publish import publish as publish_flow
+
+    record = _run(
+        "Publishing", publish_flow, db_path=db, forecast_run_id=forecast_run, verbose=verbose
+    )
+    out.print(record.describe(), highlight=False, soft_wrap=True)
+
+
+@app.command()
 def backtest(
     origins: Annotated[
         str | None,
