@@ -10,12 +10,13 @@ import pytest
 
 from flows.sources.base import Parsed, SourceError
 from flows.sources.gpr import SERIES, SOURCE
+from tests.sources.helpers import parse_bundled
 
 DATASET = SOURCE.dataset("gpr_export")
 
 
 def bundled(data_dir: Path) -> Parsed:
-    return DATASET.parse((data_dir / DATASET.bundled).read_bytes(), DATASET.bundled)
+    return parse_bundled(DATASET, data_dir)
 
 
 def excerpt(data_dir: Path, tmp_path: Path, first_row: int, rows: int, old: str, new: str) -> bytes:

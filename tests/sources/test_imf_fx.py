@@ -10,22 +10,17 @@ import pytest
 
 from flows.sources.base import Parsed, SourceError
 from flows.sources.imf_fx import SOURCE
+from tests.sources.helpers import edited_excerpt, parse_bundled
 
 DATASET = SOURCE.dataset("cny_per_usd")
 
 
 def bundled(data_dir: Path) -> Parsed:
-    return DATASET.parse((data_dir / DATASET.bundled).read_bytes(), DATASET.bundled)
+    return parse_bundled(DATASET, data_dir)
 
 
 def excerpt(data_dir: Path, tmp_path: Path, rows: int, old: str, new: str) -> bytes:
-    """The header and first ``rows`` rows of the bundled file (CRLF kept), ``old`` -> ``new``."""
-    lines = (data_dir / DATASET.bundled).read_bytes().decode().splitlines(keepends=True)
-    text = "".join(lines[: rows + 1])
-    assert old in text
-    path = tmp_path / "excerpt.csv"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8", newline="")
-    return path.read_bytes()
+    return edited_excerpt(DATASET, data_dir, tmp_path, rows, old, new)
 
 
 def test_bundled_file_matches_provenance(data_dir: Path) -> None:
