@@ -182,8 +182,12 @@ def _previous(con, info: RunInfo) -> Previous | None:
     )
     if row is None:
         return None
-    horizon = pl.DataFrame(json.loads(row["headline_json"]))
-    before = RunInfo(
+    return Previous(_stored_run(row), _stored_headline(row), json.loads(row["driver_last_json"]))
+
+
+def _stored_run(row: dict) -> RunInfo:
+    """A ``reports`` row as the renderers' run identity."""
+    return RunInfo(
         run_id=row["run_id"],
         created_at=row["created_at"].replace(tzinfo=dt.UTC),
         data_through=row["data_through"],
@@ -191,10 +195,12 @@ def _previous(con, info: RunInfo) -> Previous | None:
         model_run_id=row["model_run_id"],
         config_hash=row["config_hash"],
         fit_mode=row["fit_mode"],
-        healthy=True,
+        healthy=row["healthy"],
     )
-    return Previous(before, Headline.from_horizon(horizon, row["scenario"]),
-                    json.loads(row["driver_last_json"]))  # fmt: skip
+
+
+def _stored_headline(row: dict) -> Headline:
+    return Headline.from_horizon(pl.DataFrame(json.loads(row["headline_json"])), row["scenario"])
 
 
 # ------------------------------------------------------------------ writing
@@ -298,21 +304,10 @@ def publish(
 
 def _write_index(con, reports_dir: Path) -> None:
     rows = con.sql("SELECT * FROM reports ORDER BY created_at DESC").pl()
-    entries = []
-    for row in rows.iter_rows(named=True):
-        info = RunInfo(
-            run_id=row["run_id"],
-            created_at=row["created_at"].replace(tzinfo=dt.UTC),
-            data_through=row["data_through"],
-            horizon=row["horizon"],
-            model_run_id=row["model_run_id"],
-            config_hash=row["config_hash"],
-            fit_mode=row["fit_mode"],
-            healthy=row["healthy"],
-        )
-        headline = Headline.from_horizon(pl.DataFrame(json.loads(row["headline_json"])),
-                                         row["scenario"])  # fmt: skip
-        entries.append(RunEntry(info, f"{row['run_id']}/report.html", headline))
+    entries = [
+        RunEntry(_stored_run(row), f"{row['run_id']}/report.html", _stored_headline(row))
+        for row in rows.iter_rows(named=True)
+    ]
     index = reports_dir / "index.html"
     staging = index.with_suffix(".html.tmp")
     staging.write_text(render_index(entries))

@@ -127,16 +127,11 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
     for version, name, sql in migrations():
         if version in done:
             continue
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             con.execute(sql)
             con.execute(
                 "INSERT INTO schema_migrations VALUES (?, ?, current_timestamp)", [version, name]
             )
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
         applied.append(version)
     return applied
 
@@ -155,8 +150,7 @@ def write_ingest(
     """Write every batch, its rejects and the run record in one transaction."""
     ingested_at = started_at.replace(tzinfo=None)
     totals = {"inserted": 0, "updated": 0, "unchanged": 0, "rejected": 0}
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for batch in batches:
             counts = _upsert(con, batch, ingested_at)
             rejected = _write_rejects(con, batch, run_id, ingested_at)
@@ -168,10 +162,6 @@ def write_ingest(
             "INSERT INTO ingest_runs VALUES (?, ?, current_timestamp::TIMESTAMP, ?, ?, ?, ?, ?, ?)",
             [run_id, ingested_at, mode, len(batches), *totals.values()],
         )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return IngestSummary(run_id=run_id, files=len(batches), **totals)
 
 
@@ -307,33 +297,35 @@ def read_tables(con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> dict[s
     }
 
 
-def write_rows(con: duckdb.DuckDBPyConnection, frames: Mapping[str, pl.DataFrame]) -> None:
-    """Append rows to existing tables, all in one transaction (columns matched by name)."""
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Commit everything in the block, or nothing (also on KeyboardInterrupt)."""
     con.execute("BEGIN TRANSACTION")
     try:
-        for table, frame in frames.items():
-            con.register("winset_rows", frame)
-            con.execute(f"INSERT INTO {_q(table)} BY NAME SELECT * FROM winset_rows")
-            _unregister(con, "winset_rows")
+        yield
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    finally:
-        _unregister(con, "winset_rows")
+
+
+def write_rows(con: duckdb.DuckDBPyConnection, frames: Mapping[str, pl.DataFrame]) -> None:
+    """Append rows to existing tables, all in one transaction (columns matched by name)."""
+    with transaction(con):
+        for table, frame in frames.items():
+            con.register("winset_rows", frame)
+            try:
+                con.execute(f"INSERT INTO {_q(table)} BY NAME SELECT * FROM winset_rows")
+            finally:
+                _unregister(con, "winset_rows")
 
 
 def replace_tables(con: duckdb.DuckDBPyConnection, frames: Mapping[str, pl.DataFrame]) -> None:
     """Swap derived tables' whole content in one transaction (readers never see half)."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for table, frame in frames.items():
             con.register("winset_replace", frame)
-            con.execute(f"CREATE OR REPLACE TABLE {_q(table)} AS SELECT * FROM winset_replace")
-            _unregister(con, "winset_replace")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        _unregister(con, "winset_replace")
+            try:
+                con.execute(f"CREATE OR REPLACE TABLE {_q(table)} AS SELECT * FROM winset_replace")
+            finally:
+                _unregister(con, "winset_replace")
