@@ -117,6 +117,7 @@ def gather(con, forecast_run_id: str | None = None) -> ReportData:
         freshness=_freshness(con),
         assumptions=ASSUMPTIONS,
         previous=_previous(con, info),
+        backtest=_backtest(con),
     )
 
 
@@ -169,6 +170,32 @@ def _freshness(con) -> pl.DataFrame:
             "last_date": [r.last for r in rows],
             "last_ingest": [r.last_ingested_at for r in rows],
         }
+    )
+
+
+def _backtest(con) -> pl.DataFrame | None:
+    """The newest backtest's skill table (all fits, healthy or not; the table says which)."""
+    from models.backtest import skill_table
+
+    latest = _one(con, "SELECT backtest_id FROM backtest_runs ORDER BY created_at DESC LIMIT 1", [])
+    if latest is None:
+        return None
+    scores = con.sql(
+        "SELECT * FROM backtests WHERE backtest_id = ?", params=[latest["backtest_id"]]
+    ).pl()
+    table = skill_table(scores)
+    unhealthy = scores.filter(pl.col("healthy") == False).select("model").unique()  # noqa: E712
+    flagged = pl.col("model").is_in(unhealthy["model"].implode())
+    return table.select(
+        pl.when(flagged)
+        .then(pl.col("model") + " (unhealthy fits)")
+        .otherwise(pl.col("model"))
+        .alias("model"),
+        "horizon",
+        (pl.col("target") + " " + pl.col("metric")).alias("metric"),
+        pl.col("mean").alias("score"),
+        pl.col("lower").alias("low"),
+        pl.col("upper").alias("high"),
     )
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from flows.backtest import backtest
 from flows.forecast import forecast
 from flows.publish import publish
 from flows.warehouse import connect
@@ -25,6 +26,9 @@ CHROMIUM = find_chromium()
 @pytest.fixture(scope="module")
 def published(fitted_db: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
     reports = tmp_path_factory.mktemp("reports")
+    # one test-sized backtest origin, so the report's skill section is exercised too
+    backtest(db_path=fitted_db["db"], origins=["2025-04"], fast=False,
+             config_path=fitted_db["config"])  # fmt: skip
     fc = forecast(db_path=fitted_db["db"], n_paths=50, max_draws=40)
     record = publish(db_path=fitted_db["db"], forecast_run_id=fc.run_id, reports_dir=reports)
     with connect(fitted_db["db"], read_only=True) as con:
@@ -41,6 +45,12 @@ def test_report_files_are_written(published: dict) -> None:
     for name in ("report.html", "summary.md", "forecasts.csv", "forecasts.parquet"):
         assert (folder / name).stat().st_size > 0, name
     assert (published["reports"] / "index.html").is_file()
+
+
+def test_report_shows_the_backtest_skill(published: dict) -> None:
+    html = (published["record"].folder / "report.html").read_text()
+    assert 'id="backtest"' in html
+    assert "persistence" in html
 
 
 def test_a_healthy_publication_run_becomes_latest(published: dict) -> None:
