@@ -11,11 +11,15 @@ values. Errors name the file and the field; a grid of more than ``max_points`` p
 refused before anything runs.
 
 Parallelism: grid points are cut into chunks, one Prefect task per chunk. The default runner
-is a local process pool (the simulator holds the GIL between its NumPy calls, so threads
-gain little on two cores: see benchmarks/sweep.py); ``dask_address`` sends the same tasks to
-a Dask cluster. Each point's seed is derived from the sweep seed and the point's index, so the
-numbers do not depend on the runner, the chunking or the number of workers, and the sweep id
-(a hash of everything that determines them) makes re-running a sweep replace its rows.
+is a pool of threads: the simulator spends its time inside NumPy calls that release the GIL,
+so two threads use both cores (measured on the bare simulator with the machine idle: 1.6x on
+two threads, 1.7x on two processes), while Prefect's process-pool workers each import Prefect
+and the flows first (about 8 CPU-seconds for two), which a sweep of 100 points x 100,000 paths
+does not win back (benchmarks/sweep.py). ``runner="processes"`` is there for heavier grids;
+``dask_address`` sends the same tasks to a Dask cluster. Each point's seed is derived from
+the sweep seed and the point's index, so the numbers do not depend on the runner, the
+chunking or the number of workers, and the sweep id (a hash of everything that determines
+them) makes re-running a sweep replace its rows.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTa
 
 from flows import settings
 from flows.forecast import load_fitted, scenarios_dir, select_scenarios
-from flows.warehouse import connect
+from flows.warehouse import connect, transaction
 from models.forecast import (
     ForecastInputs,
     Grid,
@@ -95,17 +99,12 @@ class SweepRecord:
 
 def _replace_sweep(con, sweep_id: str, frames: dict[str, pl.DataFrame]) -> None:
     """Replace the sweep's rows in every table, in one transaction."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for table, frame in frames.items():
             con.execute(f"DELETE FROM {table} WHERE sweep_id = ?", [sweep_id])
-            con.register("winset_sweep", frame)
+            con.register("winset_sweep", frame)  # a failure rolls back and closes the file
             con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM winset_sweep")
             con.unregister("winset_sweep")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def sweep_id(grid: Grid, base: Scenario, calendar: Calendar, model_run_id: str) -> str:
@@ -211,11 +210,11 @@ def sweep(
     db_path: Path | None = None,
     dask_address: str | None = None,
     model_run_id: str | None = None,
-    runner: Runner = "processes",
+    runner: Runner = "threads",
     workers: int | None = None,
     points_per_task: int | None = None,
 ) -> SweepRecord:
-    """Run :func:`sweep_flow` on a local process pool (default), threads, or a Dask cluster.
+    """Run :func:`sweep_flow` on local threads (default), processes, or a Dask cluster.
 
     The grid file and ``grid`` overrides (``NAME=V1,V2``) are checked before the flow starts.
     """
@@ -225,10 +224,10 @@ def sweep(
         from prefect_dask import DaskTaskRunner
 
         task_runner = DaskTaskRunner(address=dask_address)
-    elif runner == "threads":
-        task_runner = ThreadPoolTaskRunner(max_workers=workers)
-    else:
+    elif runner == "processes":
         task_runner = ProcessPoolTaskRunner(max_workers=workers)
+    else:
+        task_runner = ThreadPoolTaskRunner(max_workers=workers or os.cpu_count())
     with _api_for_workers():
         return sweep_flow.with_options(task_runner=task_runner)(
             spec=spec, source=str(grid_path), db_path=db_path, model_run_id=model_run_id,

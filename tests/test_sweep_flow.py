@@ -1,7 +1,7 @@
 """The sweep flow on the real bundle's tiny healthy fit: a 2 x 2 grid stores one row set per
-point, the local process pool and a Dask cluster (two worker processes started here, on
-127.0.0.1) store identical numbers, re-running replaces rather than duplicates, and grids that
-are too large or wrong are refused before anything is written.
+point, the default thread pool, Prefect's process pool and a Dask cluster (two worker
+processes started here, on 127.0.0.1) store identical numbers, re-running replaces rather than
+duplicates, and grids that are too large or wrong are refused before anything is written.
 
 Works on a copy of the session's warehouse; 20 draws x 20 paths per point."""
 
@@ -73,30 +73,31 @@ def test_one_row_set_per_grid_point(swept: dict) -> None:
     rows, _ = swept["after_local"]
     assert swept["local"].points == 4 and rows["point_id"].n_unique() == 4
     assert rows.height == 4 * 7  # 3 pathways at the horizon, 3 shares of months, ever DC
-    params = {(p, json.dumps(json.loads(p))) for p in rows["parameters"]}
-    points = sorted(json.loads(p)["tariff_shock"] for p, _ in params)
-    assert points == [0.0, 0.0, 2.0, 2.0]
+    expected = [{"tariff_shock": t, "taiwan_tension": w} for t in (0.0, 2.0) for w in (0.0, 3.0)]
+    stored = rows.group_by("point_id").agg(pl.col("parameters").first()).sort("point_id")
+    assert [json.loads(p) for p in stored["parameters"]] == expected
     at_horizon = rows.filter(pl.col("measure") == "pathway_at_horizon")
     sums = at_horizon.group_by("point_id").agg(pl.col("mean").sum())["mean"]
     assert sums.to_list() == pytest.approx([1.0] * 4)
     assert rows.group_by("point_id").agg(pl.col("seed").first())["seed"].n_unique() == 4
 
 
-def test_dask_and_the_local_pool_store_identical_numbers(swept: dict) -> None:
+def test_dask_and_the_default_runner_store_identical_numbers(swept: dict) -> None:
     local_rows, local_runs = swept["after_local"]
     assert swept["remote"].sweep_id == swept["local"].sweep_id
     assert results(swept["db"]).equals(local_rows)
-    assert local_runs["mode"].to_list() == ["processpool"]
+    assert local_runs["mode"].to_list() == ["threadpool"]
     assert sweeps(swept["db"])["mode"].to_list() == ["dask"]
 
 
 def test_rerunning_replaces_the_sweeps_rows(swept: dict, tmp_path: Path) -> None:
     before = results(swept["db"])
-    again = sweep(grid_file(tmp_path), TWO_BY_TWO, db_path=swept["db"], runner="threads")
-    assert again.sweep_id == swept["local"].sweep_id
+    grid = grid_file(tmp_path)
+    again = sweep(grid, TWO_BY_TWO, db_path=swept["db"], runner="processes", workers=2)
+    assert again.sweep_id == swept["local"].sweep_id and again.mode == "processpool"
     assert results(swept["db"]).equals(before)
     assert sweeps(swept["db"]).height == 1
-    other = sweep(grid_file(tmp_path, seed=99), TWO_BY_TWO, db_path=swept["db"], runner="threads")
+    other = sweep(grid_file(tmp_path, seed=99), TWO_BY_TWO, db_path=swept["db"])
     assert other.sweep_id != again.sweep_id and sweeps(swept["db"]).height == 2
 
 
@@ -115,7 +116,7 @@ def test_bad_grids_are_refused_and_nothing_written(
 ) -> None:
     before = results(swept["db"])
     with pytest.raises(error, match=message):
-        sweep(grid_file(tmp_path, **changes), grid, db_path=swept["db"], runner="threads")
+        sweep(grid_file(tmp_path, **changes), grid, db_path=swept["db"])
     assert results(swept["db"]).equals(before)
 
 
@@ -123,5 +124,5 @@ def test_no_healthy_fit_no_sweep(tmp_path: Path) -> None:
     db = tmp_path / "empty.duckdb"
     sweeps(db)
     with pytest.raises(ForecastError, match="run `winset fit` first"):
-        sweep(grid_file(tmp_path), TWO_BY_TWO, db_path=db, runner="threads")
+        sweep(grid_file(tmp_path), TWO_BY_TWO, db_path=db)
     assert sweeps(db).height == 0

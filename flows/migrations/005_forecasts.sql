@@ -73,7 +73,7 @@ CREATE TABLE sweeps (
     points        INTEGER NOT NULL,
     n_paths       INTEGER NOT NULL,    -- paths per posterior draw
     n_draws       INTEGER NOT NULL,
-    mode          VARCHAR NOT NULL,    -- the task runner that ran it: processes | threads | dask
+    mode          VARCHAR NOT NULL,    -- the task runner that ran it: threadpool | processpool | dask
     wall_seconds  DOUBLE NOT NULL
 );
 
