@@ -247,7 +247,9 @@ def forecast(
     ] = None,
     paths: Annotated[int, typer.Option("--paths", help="Paths per posterior draw.")] = 1000,
     horizon: Annotated[str, typer.Option(help="Last forecast month, YYYY-MM.")] = "2029-01",
-    seed: Annotated[int, typer.Option(help="Random seed (same seed, same numbers).")] = 20250120,
+    seed: Annotated[
+        int | None, typer.Option(help="Random seed (default fixed; same seed, same numbers).")
+    ] = None,
     model_run: Annotated[
         str | None, typer.Option(help="A model run id (default: the newest healthy fit).")
     ] = None,
@@ -257,9 +259,10 @@ def forecast(
     """Simulate scenarios from a healthy fit to the horizon; results in `forecasts`."""
     from flows.forecast import forecast as forecast_flow
 
+    seeded = {} if seed is None else {"seed": seed}
     record = _run(
         "Forecasting", forecast_flow, db_path=db, scenarios=scenario, n_paths=paths,
-        horizon=horizon, seed=seed, model_run_id=model_run, verbose=verbose,
+        horizon=horizon, model_run_id=model_run, verbose=verbose, **seeded,
     )  # fmt: skip
     out.print(record.describe(), highlight=False, soft_wrap=True)
 
@@ -273,6 +276,10 @@ def sweep(
     dask_address: Annotated[
         str | None, typer.Option(help="Run the grid on an existing Dask scheduler.")
     ] = None,
+    threads: Annotated[
+        bool, typer.Option("--threads/--processes", help="Local thread or process pool.")
+    ] = True,
+    workers: Annotated[int | None, typer.Option(help="Local pool size.")] = None,
     db: DbOption = None,
     verbose: VerboseOption = False,
 ) -> None:
@@ -281,7 +288,8 @@ def sweep(
 
     record = _run(
         "Sweeping", sweep_flow, grid_path=grid_file, grid=grid, db_path=db,
-        dask_address=dask_address, verbose=verbose,
+        dask_address=dask_address, runner="threads" if threads else "processes",
+        workers=workers, verbose=verbose,
     )  # fmt: skip
     out.print(record.describe(), highlight=False, soft_wrap=True)
 
