@@ -36,7 +36,12 @@ from models.data import N_STATES, STATES, ModelData
 from models.diagnostics import SAMPLE_DIMS
 from models.fit import PriorPredictive
 from models.hmm import Prepared, prepare
-from models.states import StateProbabilities, log_transitions_numpy, state_probabilities
+from models.states import (
+    StateProbabilities,
+    log_transitions_numpy,
+    simulate_paths,
+    state_probabilities,
+)
 
 STATISTICS: tuple[str, ...] = ("switches", "mean_duration", *(f"duration_{s}" for s in STATES))
 INTERVAL = 0.9
@@ -58,19 +63,6 @@ def path_statistics(path: np.ndarray) -> np.ndarray:
     ]
     mean = lengths.mean() if lengths.size else np.nan
     return np.array([bounds.size - 2, mean, *per_state], dtype=float)
-
-
-def simulate_paths(log_trans: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """(D, T) state paths from (D, T, S, S) log transitions; month 0 uniform as in the model."""
-    trans = np.exp(log_trans)
-    n_draws, n_months = trans.shape[:2]
-    rows = np.arange(n_draws)
-    path = np.empty((n_draws, n_months), dtype=np.int64)
-    path[:, 0] = rng.integers(N_STATES, size=n_draws)
-    for t in range(1, n_months):
-        cdf = np.cumsum(trans[rows, t, path[:, t - 1]], axis=-1)
-        path[:, t] = (rng.random((n_draws, 1)) > cdf).sum(axis=-1).clip(max=N_STATES - 1)
-    return path
 
 
 def _predictive_row(predictive: str, statistic: str, observed: float, reps: np.ndarray) -> dict:

@@ -26,7 +26,7 @@ from models.config import ModelConfig
 from models.data import N_STATES, STATES, ModelData
 from models.diagnostics import Diagnostics, diagnose
 from models.hmm import build_model, prepare
-from models.states import log_transitions_numpy
+from models.states import log_transitions_numpy, simulate_paths
 
 
 @dataclass(frozen=True)
@@ -121,14 +121,10 @@ def prior_predictive(data: ModelData, config: ModelConfig, draws: int = 1000) ->
         )["prior"]
     alpha = prior["alpha"].values.reshape(-1, N_STATES, N_STATES - 1)
     beta = prior["beta"].values.reshape(-1, *prior["beta"].shape[2:]) if "beta" in prior else None
-    trans = np.exp(log_transitions_numpy(alpha, beta, sel.drivers))  # (D, T, S, S)
-    rng = np.random.default_rng(config.sampler.seed)
-    n_draws, n_months = trans.shape[0], trans.shape[1]
-    path = np.empty((n_draws, n_months), dtype=np.int64)
-    path[:, 0] = rng.integers(N_STATES, size=n_draws)
-    for t in range(1, n_months):
-        cdf = np.cumsum(trans[np.arange(n_draws), t, path[:, t - 1]], axis=-1)
-        path[:, t] = (rng.random((n_draws, 1)) > cdf).sum(axis=-1).clip(max=N_STATES - 1)
+    log_trans = log_transitions_numpy(alpha, beta, sel.drivers)  # (D, T, S, S)
+    trans = np.exp(log_trans)
+    path = simulate_paths(log_trans, np.random.default_rng(config.sampler.seed))
+    n_months = trans.shape[1]
     stay = np.diagonal(trans[:, 1:], axis1=-2, axis2=-1)  # (D, T-1, S)
     return PriorPredictive(
         switches=(np.diff(path, axis=1) != 0).sum(axis=1),

@@ -120,3 +120,16 @@ def state_probabilities(
         np.concatenate(smoothed),
         np.concatenate(loglik),
     )
+
+
+def simulate_paths(log_trans: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(D, T) state paths from (D, T, S, S) log transitions; month 0 uniform as in the model."""
+    trans = np.exp(log_trans)
+    n_draws, n_months = trans.shape[:2]
+    rows = np.arange(n_draws)
+    path = np.empty((n_draws, n_months), dtype=np.int64)
+    path[:, 0] = rng.integers(N_STATES, size=n_draws)
+    for t in range(1, n_months):
+        cdf = np.cumsum(trans[rows, t, path[:, t - 1]], axis=-1)
+        path[:, t] = (rng.random((n_draws, 1)) > cdf).sum(axis=-1).clip(max=N_STATES - 1)
+    return path
