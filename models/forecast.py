@@ -38,8 +38,8 @@ from models.scenarios import (
     Scenario,
     ScenarioError,
     Shock,
-    _Strict,
-    _validate,
+    StrictModel,
+    load_validated,
     shock_matrix,
 )
 from models.simulate import simulate
@@ -199,7 +199,7 @@ class GridError(ScenarioError):
     """A grid file or ``--grid`` value that cannot be used; names the file and the field."""
 
 
-class Parameter(_Strict):
+class Parameter(StrictModel):
     values: tuple[float, ...] = Field(min_length=1)
     shocks: tuple[Shock, ...] = Field(min_length=1, description="size = offset per unit value")
 
@@ -211,7 +211,7 @@ class Parameter(_Strict):
         return values
 
 
-class Grid(_Strict):
+class Grid(StrictModel):
     description: str = Field(min_length=10, description="what the sweep asks, in words")
     base_scenario: str = "baseline"
     n_paths: PositiveInt = 1000  # per posterior draw
@@ -261,7 +261,7 @@ def parse_overrides(overrides: list[str]) -> dict[str, tuple[float, ...]]:
 def load_grid(path: Path, overrides: list[str] | None = None) -> Grid:
     """The validated grid file with ``--grid`` values applied; refuses oversize grids."""
     path = Path(path)
-    grid = _validate(Grid, path, KNOWN_DRIVERS)
+    grid = load_validated(Grid, path, KNOWN_DRIVERS)
     parameters = dict(grid.parameters)
     for name, values in parse_overrides(overrides or []).items():
         if name not in parameters:

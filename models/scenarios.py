@@ -42,11 +42,11 @@ class ScenarioError(ValueError):
     """A scenario or calendar file a user wrote wrongly; the message names file and field."""
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Shock(_Strict):
+class Shock(StrictModel):
     driver: str
     size: float = Field(allow_inf_nan=False, description="offset in driver SD units")
     start: str = Field(description="first month, YYYY-MM")
@@ -82,21 +82,21 @@ class Shock(_Strict):
         return self.size * np.where(held, 1.0, decayed)
 
 
-class Scenario(_Strict):
+class Scenario(StrictModel):
     name: str = Field(pattern=r"^[a-z0-9_]+$")
     title: str = Field(min_length=3)
     description: str = Field(min_length=40, description="what future this represents, in words")
     shocks: tuple[Shock, ...] = ()
 
 
-class CalendarEvent(_Strict):
+class CalendarEvent(StrictModel):
     name: str = Field(pattern=r"^[a-z0-9_]+$")
     month: str = Field(pattern=_MONTH.pattern, description="when it happens, YYYY-MM")
     description: str = Field(min_length=20)
     shocks: tuple[Shock, ...] = Field(min_length=1)
 
 
-class Calendar(_Strict):
+class Calendar(StrictModel):
     description: str = Field(min_length=20)
     events: tuple[CalendarEvent, ...]
 
@@ -113,7 +113,7 @@ def _read(path: Path) -> Any:
         raise ScenarioError(f"{path}:{where} not valid YAML ({problem})") from None
 
 
-def _validate[M: BaseModel](model: type[M], path: Path, drivers: tuple[str, ...]) -> M:
+def load_validated[M: BaseModel](model: type[M], path: Path, drivers: tuple[str, ...]) -> M:
     raw = _read(path)
     if not isinstance(raw, dict):
         raise ScenarioError(f"{path}: expected a mapping of fields, got {type(raw).__name__}")
@@ -131,14 +131,14 @@ def _validate[M: BaseModel](model: type[M], path: Path, drivers: tuple[str, ...]
 def load_scenario(path: str | Path, drivers: tuple[str, ...] = KNOWN_DRIVERS) -> Scenario:
     """One scenario file; its ``name`` must be the file's stem (one name, one file)."""
     path = Path(path)
-    scenario = _validate(Scenario, path, drivers)
+    scenario = load_validated(Scenario, path, drivers)
     if scenario.name != path.stem:
         raise ScenarioError(f"{path}: name: {scenario.name!r} must match the file name")
     return scenario
 
 
 def load_calendar(path: str | Path, drivers: tuple[str, ...] = KNOWN_DRIVERS) -> Calendar:
-    return _validate(Calendar, Path(path), drivers)
+    return load_validated(Calendar, Path(path), drivers)
 
 
 def load_scenarios(folder: str | Path, drivers: tuple[str, ...] = KNOWN_DRIVERS) -> list[Scenario]:
