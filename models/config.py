@@ -113,6 +113,9 @@ class ModelConfig(_Strict):
     # Further series whose state means are ordered, besides series[0] (always DC highest).
     # One ordering is not always enough: two states with similar tension can swap labels.
     ordered_means: dict[str, Literal["DC_highest", "MC_highest"]] = Field(default_factory=dict)
+    # One emission sd per series shared by the three states (default), or one per state and
+    # series; models/hmm.py gives the measurement behind the default.
+    emission_sd: Literal["per_series", "per_state"] = "per_series"
     composites: tuple[Composite, ...] = DEFAULT_COMPOSITES
     priors: PriorsConfig = PriorsConfig()
     sampler: SamplerConfig = SamplerConfig()

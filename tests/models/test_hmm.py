@@ -88,4 +88,14 @@ def test_no_labels_no_drivers_builds_homogeneous_model(synthetic_data) -> None:
     config = ModelConfig(series=("tension",), drivers=(), start="2009-01")
     model = build_model(unlabelled, config)
     names = {rv.name for rv in model.free_RVs}
-    assert names == {"alpha", "mu_tension", "sigma"}
+    assert names == {"alpha", "mu_tension", "sigma_series"}
+    per_state = build_model(unlabelled, config.model_copy(update={"emission_sd": "per_state"}))
+    assert {rv.name for rv in per_state.free_RVs} == {"alpha", "mu_tension", "sigma"}
+
+
+def test_shared_emission_sd_is_the_same_in_every_state(synthetic_data) -> None:
+    config = ModelConfig(series=("tension", "cooperation"), drivers=(), start="2009-01")
+    model = build_model(synthetic_data, config)
+    (sigma,) = model.replace_rvs_by_values([model["sigma"]])
+    sigma = sigma.eval({model.rvs_to_values[model["sigma_series"]]: np.log([0.3, 0.7])})
+    np.testing.assert_allclose(sigma, [[0.3] * 3, [0.7] * 3])
