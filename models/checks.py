@@ -1,6 +1,6 @@
 """Posterior predictive checks: does the fitted model reproduce the regimes and the series?
 
-Two checks, both on (at most ``draws``, evenly spaced) posterior draws and the observed months:
+Three checks, on (at most ``draws``, evenly spaced) posterior draws and the observed months:
 
 Regimes. For each draw a state path is simulated through the observed months with that draw's
 transition model and the observed drivers, starting from the model's uniform initial state
@@ -20,6 +20,9 @@ pooled over draws. Its central ``INTERVAL`` interval comes from the exact mixtur
 standardises each series, so ``log(scale)`` is subtracted). Weights are smoothed, i.e. they
 have seen the month itself: this is an in-sample check of fit, mildly optimistic, not a
 forecast score.
+
+Timeline. For each month with a pathway signal, the smoothed probability of the signalled
+state and whether it is the most likely one (:class:`LabelCheck`).
 """
 
 from __future__ import annotations
@@ -156,18 +159,63 @@ class SeriesCheck:
 
 
 @dataclass(frozen=True)
+class LabelCheck:
+    """How the smoothed regimes agree with the curated timeline's pathway signals.
+
+    In-sample (the labels are in the likelihood, through the confusion matrix), so agreement is
+    an upper bound on what the model would achieve on new signals. Low agreement says the
+    series and the timeline disagree; the fitted confusion matrix then treats the signals as
+    noisy, which is the model's design, and the report says so.
+    """
+
+    months: np.ndarray  # (L,) labelled months
+    labels: np.ndarray  # (L,) state index of each signal
+    probability: np.ndarray  # (L,) posterior-mean smoothed probability of the signalled state
+    most_likely: np.ndarray  # (L,) state with the highest smoothed probability
+
+    def to_frame(self) -> pl.DataFrame:
+        return pl.DataFrame(
+            {
+                "month": self.months.astype("datetime64[D]"),
+                "signal": [STATES[k] for k in self.labels],
+                "probability": self.probability,
+                "most_likely": [STATES[k] for k in self.most_likely],
+            }
+        ).with_columns(agrees=pl.col("signal") == pl.col("most_likely"))
+
+    def summary(self) -> dict[str, float]:
+        n = self.labels.size
+        return {
+            "labels_n": float(n),
+            "labels_agreement": float((self.labels == self.most_likely).mean()) if n else np.nan,
+            "labels_mean_probability": float(self.probability.mean()) if n else np.nan,
+        }
+
+
+def label_check(probs: StateProbabilities, labels: np.ndarray) -> LabelCheck:
+    """Agreement of the smoothed regimes with the labelled months (``labels`` -1 = none)."""
+    rows = np.flatnonzero(labels >= 0)
+    mean = probs.mean_smoothed[rows]
+    return LabelCheck(
+        probs.months[rows], labels[rows], mean[np.arange(rows.size), labels[rows]], mean.argmax(1)
+    )
+
+
+@dataclass(frozen=True)
 class PredictiveChecks:
     regimes: RegimeCheck
     series: SeriesCheck
+    labels: LabelCheck
     draws: int
     seed: int
 
     def to_frames(self) -> dict[str, pl.DataFrame]:
-        """``ppc_regimes``, ``ppc_series`` (per series) and ``ppc_series_months``."""
+        """``ppc_regimes``, ``ppc_series`` (per series), ``ppc_series_months``, ``ppc_labels``."""
         return {
             "ppc_regimes": self.regimes.to_frame(),
             "ppc_series": self.series.summary_frame(),
             "ppc_series_months": self.series.monthly_frame(),
+            "ppc_labels": self.labels.to_frame(),
         }
 
     def summary(self) -> dict[str, float]:
@@ -180,7 +228,7 @@ class PredictiveChecks:
         for row in self.series.summary_frame().iter_rows(named=True):
             out[f"{row['series']}_coverage"] = row["coverage"]
             out[f"{row['series']}_mean_log_density"] = row["mean_log_density"]
-        return out
+        return {**out, **self.labels.summary()}
 
 
 def _thin(post: xr.Dataset, draws: int) -> xr.Dataset:
@@ -257,4 +305,5 @@ def predictive_checks(
         prior_switches=None if prior is None else prior.switches,
     )
     n_kept = int(thinned.sizes["draw"])
-    return PredictiveChecks(regimes, _series_check(thinned, probs, prep), n_kept, seed)
+    labels = label_check(probs, prep.data.labels)
+    return PredictiveChecks(regimes, _series_check(thinned, probs, prep), labels, n_kept, seed)

@@ -10,13 +10,14 @@ from scipy import special, stats
 
 from models.checks import (
     STATISTICS,
+    label_check,
     mixture_quantiles,
     path_statistics,
     predictive_checks,
     simulate_paths,
 )
 from models.fit import prior_predictive
-from models.states import state_probabilities
+from models.states import StateProbabilities, state_probabilities
 
 DRAWS = 300
 
@@ -128,3 +129,22 @@ def test_seeded_and_reproducible(fitted, checks, prior) -> None:
     other = predictive_checks(fitted.idata, fitted.data, fitted.config, draws=DRAWS, seed=1)
     assert not np.array_equal(other.regimes.replicated, checks.regimes.replicated)
     assert other.to_frames()["ppc_series"].equals(checks.to_frames()["ppc_series"])
+
+
+def test_label_check_scores_labelled_months_only() -> None:
+    months = np.arange("2020-01", "2020-05", dtype="datetime64[M]")
+    smoothed = np.array(
+        [  # two draws, four months
+            [[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.1, 0.1, 0.8], [0.3, 0.3, 0.4]],
+            [[0.6, 0.3, 0.1], [0.2, 0.5, 0.3], [0.1, 0.3, 0.6], [0.3, 0.3, 0.4]],
+        ]
+    )
+    probs = StateProbabilities(months, smoothed, smoothed, np.zeros(2))
+    check = label_check(probs, np.array([0, -1, 1, 2]))  # DC, none, SE, MC
+    np.testing.assert_allclose(check.probability, [0.7, 0.2, 0.4])
+    frame = check.to_frame()
+    assert frame["signal"].to_list() == ["DC", "SE", "MC"]
+    assert frame["agrees"].to_list() == [True, False, True]
+    assert check.summary() == pytest.approx(
+        {"labels_n": 3, "labels_agreement": 2 / 3, "labels_mean_probability": 1.3 / 3}
+    )
