@@ -120,7 +120,7 @@ def render_html(data: ReportData) -> str:
         charts=_charts(data),
         scenario_rows=view.scenario_rows(data),
         changes=view.changes(data),
-        events=view.numbered_events(data.events).iter_rows(named=True),
+        events=view.event_agreement(data.events, data.regimes),
         diagnostics=view.flat_diagnostics(data.diagnostics),
         backtest=view.backtest_tables(data.backtest) if data.backtest is not None else [],
         sweep_rows=view.sweep_rows(data.sweep) if data.sweep is not None else [],

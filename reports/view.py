@@ -114,6 +114,51 @@ def numbered_events(events: pl.DataFrame) -> pl.DataFrame:
     return events.sort("date", "event").with_row_index("n", offset=1)
 
 
+SIGNAL_PATHWAY: Mapping[str, str] = {
+    "decoupling": "DC",
+    "selective_engagement": "SE",
+    "managed_competition": "MC",
+}
+
+
+@dataclass(frozen=True)
+class EventAgreement:
+    """Timeline events beside the model's smoothed regimes in the event's month.
+
+    ``rows`` are the numbered events with ``model_probability`` (the smoothed probability of
+    the pathway the event signals; None for shocks or months outside the fit) and
+    ``model_pathway`` (the most likely pathway that month). The labels were in the likelihood,
+    so this is in-sample agreement, shown so readers can see where series and timeline part.
+    """
+
+    rows: list[dict[str, Any]]
+    agree: int
+    signalled: int
+
+
+def event_agreement(events: pl.DataFrame, regimes: pl.DataFrame) -> EventAgreement:
+    month = regimes.select(
+        pl.col("month").cast(pl.Date).dt.truncate("1mo").alias("_month"), *PATHWAYS
+    )
+    joined = numbered_events(events).with_columns(
+        _month=pl.col("date").cast(pl.Date).dt.truncate("1mo")
+    )
+    joined = joined.join(month, on="_month", how="left").sort("n")
+    rows, agree, signalled = [], 0, 0
+    for row in joined.iter_rows(named=True):
+        probs = {p: row.pop(p) for p in PATHWAYS}
+        row.pop("_month")
+        code = SIGNAL_PATHWAY.get(row["pathway_signal"] or "")
+        known = probs["DC"] is not None
+        row["model_pathway"] = max(PATHWAYS, key=lambda p: probs[p]) if known else None
+        row["model_probability"] = probs[code] if code and known else None
+        if row["model_probability"] is not None:
+            signalled += 1
+            agree += row["model_pathway"] == code
+        rows.append(row)
+    return EventAgreement(rows, agree, signalled)
+
+
 def flat_diagnostics(values: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
     """Nested diagnostics as (dotted key, value) pairs, in the dict's own order."""
     out: list[tuple[str, Any]] = []
