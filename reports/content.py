@@ -187,7 +187,10 @@ class ReportData:
     - ``coverage``: column, first, last, months_observed (the monthly panel);
     - ``freshness``: source, rows, last_date, last_ingest (the warehouse status);
     - ``driver_paths`` (optional): scenario, month, driver, mean, q05, q95 (simulated drivers);
-    - ``backtest`` (optional): model, horizon (months ahead), metric, score, low, high.
+    - ``backtest`` (optional): model, horizon (months ahead), metric, score, low, high;
+    - ``backtest_verdicts`` (optional): metric, reference (``persistence`` or
+      ``no_drivers``), better, worse, unclear (lists of horizons: the driver model against the
+      reference, from ``models.backtest.skill_verdicts``).
 
     Plain values: ``diagnostics`` is ``Diagnostics.as_dict()`` (nested dicts are flattened
     for display); ``assumptions`` are sentences stating what the model assumes;
@@ -214,6 +217,7 @@ class ReportData:
     previous: Previous | None = None
     sweep: Sweep | None = None
     backtest: pl.DataFrame | None = None
+    backtest_verdicts: pl.DataFrame | None = None
     effect_interval: float = 0.94
 
     def __post_init__(self) -> None:
@@ -232,6 +236,10 @@ class ReportData:
             "freshness": (self.freshness, ("source", "rows", "last_date", "last_ingest")),
             "driver_paths": (self.driver_paths, ("scenario", "month", "driver", *_SUMMARY)),
             "backtest": (self.backtest, ("model", "horizon", "metric", "score", "low", "high")),
+            "backtest_verdicts": (
+                self.backtest_verdicts,
+                ("metric", "reference", "better", "worse", "unclear"),
+            ),
         }
         for name, (frame, columns) in checks.items():
             if frame is not None:

@@ -101,3 +101,8 @@ _MONTHS = (
     "November",
     "December",
 )
+
+
+def horizons(months: list[int]) -> str:
+    """Forecast horizons in words: ``1, 6 months``, ``12 months``, or ``none``."""
+    return f"{', '.join(str(m) for m in months)} months" if months else "none"

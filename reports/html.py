@@ -29,6 +29,7 @@ FILTERS = {
     "timestamp": fmt.timestamp,
     "driver_name": driver_name,
     "pathway_name": PATHWAY_NAMES.__getitem__,
+    "horizons": fmt.horizons,
 }
 DRIVER_WINDOW_YEARS = 3  # history shown before the scenario continuations
 
@@ -123,6 +124,11 @@ def render_html(data: ReportData) -> str:
         events=view.event_agreement(data.events, data.regimes),
         diagnostics=view.flat_diagnostics(data.diagnostics),
         backtest=view.backtest_tables(data.backtest) if data.backtest is not None else [],
+        verdicts=(
+            list(data.backtest_verdicts.iter_rows(named=True))
+            if data.backtest_verdicts is not None
+            else []
+        ),
         sweep_rows=view.sweep_rows(data.sweep) if data.sweep is not None else [],
         window_years=DRIVER_WINDOW_YEARS,
     )

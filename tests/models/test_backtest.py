@@ -187,3 +187,27 @@ def test_skill_table_pairs_scores_with_the_references_by_origin() -> None:
     persistence = table.filter(pl.col("model") == "persistence").row(0, named=True)
     assert persistence["vs_persistence_mean"] is None
     assert table["model"].to_list() == ["hmm", "hmm_no_drivers", "persistence"]
+
+
+def test_skill_verdicts_read_the_paired_intervals() -> None:
+    table = pl.DataFrame(
+        {
+            "target": ["label"] * 3 + ["tension"],
+            "metric": ["rps"] * 3 + ["log_density"],
+            "horizon": [1, 6, 12, 1],
+            "model": ["hmm"] * 4,
+            "better": ["lower"] * 3 + ["higher"],
+            "vs_persistence_lower": [-0.3, -0.1, 0.05, 0.2],
+            "vs_persistence_upper": [-0.1, 0.2, 0.3, 0.6],
+            "vs_no_drivers_lower": [None, None, None, -0.5],
+            "vs_no_drivers_upper": [None, None, None, -0.1],
+        }
+    )
+    verdicts = {
+        (r["target"], r["reference"]): (r["better"], r["worse"], r["unclear"])
+        for r in bt.skill_verdicts(table).iter_rows(named=True)
+    }
+    assert verdicts[("label", "persistence")] == ([1], [12], [6])
+    assert ("label", "no_drivers") not in verdicts  # no paired scores
+    assert verdicts[("tension", "persistence")] == ([1], [], [])  # higher log density is better
+    assert verdicts[("tension", "no_drivers")] == ([], [1], [])

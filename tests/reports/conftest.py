@@ -255,12 +255,22 @@ def with_optional_sections(data: ReportData) -> ReportData:
             "high": [0.15, 0.22, 0.2, 0.29],
         }
     )
+    verdicts = pl.DataFrame(
+        {
+            "metric": ["label rps", "label rps"],
+            "reference": ["persistence", "no_drivers"],
+            "better": [[6], []],
+            "worse": [[], []],
+            "unclear": [[12], [6, 12]],
+        }
+    )
     return replace(
         data,
         driver_paths=_driver_paths(data.drivers_history),
         previous=previous,
         sweep=sweep,
         backtest=backtest,
+        backtest_verdicts=verdicts,
     )
 
 

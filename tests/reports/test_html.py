@@ -193,3 +193,12 @@ def test_sweep_with_other_than_two_parameters_renders_a_tornado(
         replace(full_rendering_data, sweep=replace(sweep, frame=frame, parameters=params))
     )
     assert "Range of P(Decoupling) at the horizon over each parameter" in html
+
+
+def test_backtest_verdicts_in_words(full_rendering_data: ReportData) -> None:
+    text = sections(render_html(full_rendering_data))["backtest"]
+    assert (
+        "label rps, against persistence: better at 6 months; worse at none; "
+        "no clear difference at 12 months." in text
+    )
+    assert "against the same model without drivers: better at none" in text
