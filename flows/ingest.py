@@ -140,8 +140,16 @@ def ingest(
 ) -> IngestSummary:
     """Read the chosen sources (all by default) and write them to the warehouse atomically.
 
-    ``files`` are (source, dataset or None, path) triples for user-supplied files; when given,
-    only those files are ingested.
+    The defaults are those of a scheduled run (``winset serve``): every bundled source into
+    the default warehouse.
+
+    Args:
+        db_path: The DuckDB warehouse (default: ``WINSET_DB`` or ``var/winset.duckdb``).
+        sources: Source names to ingest (default: all).
+        live: Download from the publishers with these options instead of the bundle.
+        files: (source, dataset or None, path) triples for user-supplied files; when given,
+            only those files are ingested.
+        data_dir: The bundle (default: ``WINSET_DATA_DIR`` or ``data/``).
     """
     db_path = Path(db_path or settings.warehouse_path())
     data_dir = Path(data_dir or settings.data_dir())

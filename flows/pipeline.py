@@ -3,7 +3,8 @@
 Flows stay thin: they order the steps and hold the warehouse connection briefly; the work is
 done by plain functions and the other flows, each tested on its own. A fit is reused when a
 healthy one exists for the same config and the same panel; a fit that fails the health gate
-is recorded and reported, and the run stops there, so it never reaches ``latest``.
+is recorded and reported (also as a Prefect artifact, for scheduled runs), and the run stops
+there, so it never reaches ``latest``. ``winset serve`` runs this flow monthly.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import polars as pl
 from prefect import flow
 
 from flows import settings
+from flows.artifacts import record_unhealthy_fit
 from flows.fit import FitRecord, fit_model, load_config, read_panel
 from flows.forecast import ForecastRecord, forecast
 from flows.ingest import ingest
@@ -87,6 +89,18 @@ def pipeline(
     n_paths: int = 1000,
     reports_dir: Path | None = None,
 ) -> PipelineResult:
+    """Ingest the bundled data, refresh the panel, fit if needed, forecast and publish.
+
+    The defaults are those of a scheduled run (``winset serve``): the default warehouse, the
+    publication config and sampler, every scenario.
+
+    Args:
+        db_path: The DuckDB warehouse (default: ``WINSET_DB`` or ``var/winset.duckdb``).
+        config_path: The model config YAML (default: ``data/model.yaml``).
+        fast: 2 chains x 500 draws instead of the publication fit; never becomes ``latest``.
+        n_paths: Monte Carlo paths per posterior draw and scenario.
+        reports_dir: Where reports go (default: ``var/reports``).
+    """
     db_path = Path(db_path or settings.warehouse_path())
     summary = ingest(db_path=db_path)
     panel = refresh_panel(db_path)
@@ -96,6 +110,7 @@ def pipeline(
     if reused is None:
         record = fit_model(db_path=db_path, config_path=config_path, fast=fast)
         if not record.healthy:
+            record_unhealthy_fit(record)
             return PipelineResult(summary, panel, record, None, None, None)
     model_run = reused or record.run_id
     forecasted = forecast(db_path=db_path, n_paths=n_paths, model_run_id=model_run)

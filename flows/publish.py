@@ -5,6 +5,8 @@ probabilities and effects, the panel, the timeline, the status) and handed to th
 renderers in ``reports``. Files are written into a temporary folder that is renamed into place,
 and ``latest`` is a symlink swapped atomically, so a killed run never leaves a half-written
 report and a run that fails the health gate (or used a fast fit) never replaces ``latest``.
+Each publish also leaves Prefect artifacts (summary, headline table, report link; see
+``flows.artifacts``) on its flow run, for whoever watches the runs in Prefect's UI.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import polars as pl
 from prefect import flow
 
 from flows import settings
+from flows.artifacts import record_report_artifacts
 from flows.sources import SOURCES
 from flows.warehouse import connect, table_status, write_rows
 from reports import ReportData, render_html, render_index, render_markdown
@@ -117,7 +120,7 @@ def gather(con, forecast_run_id: str | None = None) -> ReportData:
         freshness=_freshness(con),
         assumptions=ASSUMPTIONS,
         previous=_previous(con, info),
-        backtest=_backtest(con),
+        **_backtest(con),
     )
 
 
@@ -173,30 +176,34 @@ def _freshness(con) -> pl.DataFrame:
     )
 
 
-def _backtest(con) -> pl.DataFrame | None:
-    """The newest backtest's skill table (all fits, healthy or not; the table says which)."""
-    from models.backtest import skill_table
+def _backtest(con) -> dict[str, pl.DataFrame | None]:
+    """The newest backtest's skill table (all fits, healthy or not; the table says which) and
+    the driver model's verdicts against persistence and the no-driver HMM."""
+    from models.backtest import skill_table, skill_verdicts
 
     latest = _one(con, "SELECT backtest_id FROM backtest_runs ORDER BY created_at DESC LIMIT 1", [])
     if latest is None:
-        return None
+        return {"backtest": None, "backtest_verdicts": None}
     scores = con.sql(
         "SELECT * FROM backtests WHERE backtest_id = ?", params=[latest["backtest_id"]]
     ).pl()
     table = skill_table(scores)
     unhealthy = scores.filter(pl.col("healthy") == False).select("model").unique()  # noqa: E712
     flagged = pl.col("model").is_in(unhealthy["model"].implode())
-    return table.select(
+    metric = (pl.col("target") + " " + pl.col("metric")).alias("metric")
+    skill = table.select(
         pl.when(flagged)
         .then(pl.col("model") + " (unhealthy fits)")
         .otherwise(pl.col("model"))
         .alias("model"),
         "horizon",
-        (pl.col("target") + " " + pl.col("metric")).alias("metric"),
+        metric,
         pl.col("mean").alias("score"),
         pl.col("lower").alias("low"),
         pl.col("upper").alias("high"),
     )
+    verdicts = skill_verdicts(table).select(metric, "reference", "better", "worse", "unclear")
+    return {"backtest": skill, "backtest_verdicts": verdicts}
 
 
 def _previous(con, info: RunInfo) -> Previous | None:
@@ -324,8 +331,10 @@ def publish(
                     ]
                 )
             },
+            replace_on={"reports": "run_id"},  # publishing a run again refreshes its row
         )
         _write_index(con, reports_dir)
+    record_report_artifacts(data, files["summary.md"].decode(), folder, latest is not None)
     return PublishRecord(run.run_id, folder, run.healthy, latest)
 
 

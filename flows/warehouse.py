@@ -309,12 +309,26 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         raise
 
 
-def write_rows(con: duckdb.DuckDBPyConnection, frames: Mapping[str, pl.DataFrame]) -> None:
-    """Append rows to existing tables, all in one transaction (columns matched by name)."""
+def write_rows(
+    con: duckdb.DuckDBPyConnection,
+    frames: Mapping[str, pl.DataFrame],
+    *,
+    replace_on: Mapping[str, str] | None = None,
+) -> None:
+    """Append rows to existing tables, all in one transaction (columns matched by name).
+
+    ``replace_on`` names, per table, a key column: stored rows whose key appears in the new
+    rows are replaced, so re-running a step (publishing a run again) overwrites its rows.
+    """
     with transaction(con):
         for table, frame in frames.items():
             con.register("winset_rows", frame)
             try:
+                if key := (replace_on or {}).get(table):
+                    con.execute(
+                        f"DELETE FROM {_q(table)} "
+                        f"WHERE {_q(key)} IN (SELECT {_q(key)} FROM winset_rows)"
+                    )
                 con.execute(f"INSERT INTO {_q(table)} BY NAME SELECT * FROM winset_rows")
             finally:
                 _unregister(con, "winset_rows")

@@ -50,7 +50,18 @@ def test_report_files_are_written(published: dict) -> None:
 def test_report_shows_the_backtest_skill(published: dict) -> None:
     html = (published["record"].folder / "report.html").read_text()
     assert 'id="backtest"' in html
-    assert "persistence" in html
+    assert "label rps, against persistence: better at" in html
+
+
+def test_publishing_a_run_again_refreshes_it(published: dict, fitted_db: dict) -> None:
+    run_id = published["record"].run_id
+    again = publish(
+        db_path=fitted_db["db"], forecast_run_id=run_id, reports_dir=published["reports"]
+    )
+    assert again.folder == published["record"].folder
+    with connect(fitted_db["db"], read_only=True) as con:
+        rows = con.execute("SELECT count(*) FROM reports WHERE run_id = ?", [run_id]).fetchall()
+    assert rows == [(1,)]
 
 
 def test_a_healthy_publication_run_becomes_latest(published: dict) -> None:
