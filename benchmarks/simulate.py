@@ -107,7 +107,7 @@ def measure(n_draws: int = 1000, n_paths: int = 1000, naive_paths: int = 200) ->
         )  # fmt: skip
 
     seconds = _timed(lambda: run(inputs["drivers"]), repeats=3)
-    bootstrap = replace(inputs["drivers"], innovations_kind="block_bootstrap")
+    bootstrap = replace(inputs["drivers"], method="bootstrap")
     bootstrap_seconds = _timed(lambda: run(bootstrap), repeats=1)
     naive_draws = 5
     naive_seconds = _timed(lambda: naive(inputs, naive_draws, naive_paths, seed=1), repeats=1)

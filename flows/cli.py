@@ -239,6 +239,20 @@ def run(
         err.print("The fit failed the health gate: nothing was forecast or published.")
 
 
+DriverPathsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--driver-paths",
+        help="How future drivers are drawn: ar1 (Gaussian AR(1) innovations) or bootstrap "
+        "(AR(1) with moving blocks of historical innovations, whole months jointly).",
+    ),
+]
+BlockMonthsOption = Annotated[
+    int | None,
+    typer.Option(help="Bootstrap block length in months (default 6, see models/driver_paths.py)."),
+]
+
+
 @app.command()
 def forecast(
     scenario: Annotated[
@@ -253,16 +267,19 @@ def forecast(
     model_run: Annotated[
         str | None, typer.Option(help="A model run id (default: the newest healthy fit).")
     ] = None,
+    driver_paths: DriverPathsOption = None,
+    block_months: BlockMonthsOption = None,
     db: DbOption = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Simulate scenarios from a healthy fit to the horizon; results in `forecasts`."""
     from flows.forecast import forecast as forecast_flow
 
-    seeded = {} if seed is None else {"seed": seed}
+    given = {"seed": seed, "driver_paths": driver_paths, "block_months": block_months}
+    defaults_replaced = {k: v for k, v in given.items() if v is not None}
     record = _run(
         "Forecasting", forecast_flow, db_path=db, scenarios=scenario, n_paths=paths,
-        horizon=horizon, model_run_id=model_run, verbose=verbose, **seeded,
+        horizon=horizon, model_run_id=model_run, verbose=verbose, **defaults_replaced,
     )  # fmt: skip
     out.print(record.describe(), highlight=False, soft_wrap=True)
 
@@ -271,7 +288,13 @@ def forecast(
 def sweep(
     grid_file: Annotated[Path, typer.Argument(help="Grid spec YAML (see data/sweeps/).")],
     grid: Annotated[
-        list[str] | None, typer.Option("--grid", help="Override a parameter: NAME=V1,V2,...")
+        list[str] | None,
+        typer.Option(
+            "--grid",
+            help="Override a parameter: NAME=V1,V2,... ; priors.<field>=V1,V2 adds a prior axis "
+            "(e.g. priors.stay_logit=3,4,5 or priors.beta.INTL.sigma=0.15,0.3,0.6), each value "
+            "a fast refit of the model.",
+        ),
     ] = None,
     dask_address: Annotated[
         str | None, typer.Option(help="Run the grid on an existing Dask scheduler.")
@@ -280,16 +303,19 @@ def sweep(
         bool, typer.Option("--threads/--processes", help="Local thread or process pool.")
     ] = True,
     workers: Annotated[int | None, typer.Option(help="Local pool size.")] = None,
+    driver_paths: DriverPathsOption = None,
+    block_months: BlockMonthsOption = None,
     db: DbOption = None,
     verbose: VerboseOption = False,
 ) -> None:
-    """Run a grid of scenario parameters against one fitted posterior (`sweep_results`)."""
+    """Run a grid of scenario parameters (and prior axes, refitted fast) against one fitted
+    posterior (`sweep_results`)."""
     from flows.sweep import sweep as sweep_flow
 
     record = _run(
         "Sweeping", sweep_flow, grid_path=grid_file, grid=grid, db_path=db,
         dask_address=dask_address, runner="threads" if threads else "processes",
-        workers=workers, verbose=verbose,
+        workers=workers, driver_paths=driver_paths, block_months=block_months, verbose=verbose,
     )  # fmt: skip
     out.print(record.describe(), highlight=False, soft_wrap=True)
 
@@ -340,6 +366,50 @@ def backtest(
         quarterly=quarterly, verbose=verbose,
     )  # fmt: skip
     out.print(record.describe(), highlight=False, soft_wrap=True)
+
+
+ProjectFileOption = Annotated[
+    Path | None,
+    typer.Option("--file", help="The deployments to serve (default: the project's prefect.yaml)."),
+]
+
+
+@app.command()
+def serve(
+    file: ProjectFileOption = None,
+    config: ConfigOption = None,
+    db: DbOption = None,
+) -> None:
+    """Serve prefect.yaml's deployments (monthly pipeline, weekly ingest) until Ctrl-C.
+
+    Prefect's logs are always shown: they are the record of a long-running scheduler.
+    """
+    from flows.serve import PROJECT_FILE, prepare, serve_forever
+
+    project_file = file or PROJECT_FILE
+    served = _run(
+        f"Reading {project_file}", prepare, project_file, db_path=db, config_path=config,
+        verbose=True,
+    )  # fmt: skip
+    out.print(_serve_banner(project_file, served), highlight=False, soft_wrap=True)
+    serve_forever(served)
+    out.print("Stopped serving; the schedules are paused until the next `winset serve`.")
+
+
+def _serve_banner(project_file: Path, served: list) -> str:
+    from prefect.settings import get_current_settings
+
+    api = get_current_settings().api.url
+    where = (
+        f"on the Prefect server {api}"
+        if api
+        else "on a temporary Prefect server that stops with this process (set "
+        "PREFECT_API_URL to a `prefect server start` to keep runs and see them in the UI)"
+    )
+    lines = [f"Serving {len(served)} deployments from {project_file} {where}:"]
+    lines += [f"  {s.describe()}" for s in served]
+    lines.append("Start a run now with `prefect deployment run FLOW/DEPLOYMENT`; Ctrl-C stops.")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -114,6 +114,17 @@ def fit_model(
     """Fit the pathway model on the stored panel and record the run (healthy or not)."""
     db_path = Path(db_path or settings.warehouse_path())
     config = load_config(config_path, fast)
+    return fit_and_record(db_path, config, mode="fast" if fast else "publication")
+
+
+def fit_and_record(db_path: Path, config, mode: str, purpose: str = "fit") -> FitRecord:
+    """Fit ``config`` on the stored panel, save the posterior and record the run in
+    ``model_runs`` (with its regime probabilities and effects), healthy or not.
+
+    Shared by ``winset fit`` and the sweep's prior refits (``purpose="prior_sweep"``), so a
+    refit is recorded exactly like any fit; ``purpose`` keeps refits with changed priors from
+    being picked as "the newest healthy fit" by forecasts that name no fit.
+    """
     run_id = f"fit-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     panel = read_panel(db_path)
     out = sample(panel, config, run_id, settings.posterior_dir())
@@ -127,7 +138,8 @@ def fit_model(
         "data_hash": result.data_hash,
         "panel_hash": frame_hash(panel),
         "config_json": config.canonical_json(),
-        "mode": "fast" if fast else "publication",
+        "mode": mode,
+        "purpose": purpose,
         "backend": result.sampler,
         "chains": diag.chains,
         "draws": diag.draws,

@@ -24,6 +24,7 @@ from prefect.cache_policies import NONE
 
 from flows import settings
 from flows.warehouse import connect, write_rows
+from models.driver_paths import DEFAULT_BLOCK_MONTHS, check_driver_paths
 from models.forecast import (
     DEFAULT_HORIZON,
     ForecastInputs,
@@ -75,9 +76,21 @@ def select_scenarios(folder: Path, names: list[str] | None) -> tuple[list[Scenar
 
 
 def _model_run(con, db_path: Path, model_run_id: str | None) -> dict[str, Any]:
-    """The newest healthy fit, or the given one, which must be healthy."""
+    """The newest healthy fit, or the given one, which must be healthy.
+
+    Without an id only ordinary fits qualify: a sweep's prior refit (``purpose`` =
+    ``prior_sweep``) has deliberately changed priors and fast sampling, and is used only
+    when named.
+    """
     tables = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    where, args = ("run_id = ?", [model_run_id]) if model_run_id else ("healthy", [])
+    columns = {
+        c
+        for (c,) in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'model_runs'"
+        ).fetchall()
+    }
+    newest = "healthy AND purpose = 'fit'" if "purpose" in columns else "healthy"
+    where, args = ("run_id = ?", [model_run_id]) if model_run_id else (newest, [])
     found = (
         con.sql(
             f"SELECT * FROM model_runs WHERE {where} ORDER BY created_at DESC LIMIT 1", params=args
@@ -124,8 +137,15 @@ def load_fitted(db_path: Path, model_run_id: str | None = None) -> FittedModel:
 
 
 @task(cache_policy=NONE, task_run_name="forecast-inputs")
-def prepare_inputs(model: FittedModel, max_draws: int) -> ForecastInputs:
-    return forecast_inputs(model.posterior.idata, model.data, model.config, max_draws)
+def prepare_inputs(
+    model: FittedModel,
+    max_draws: int,
+    driver_paths: str = "ar1",
+    block_months: int = DEFAULT_BLOCK_MONTHS,
+) -> ForecastInputs:
+    return forecast_inputs(
+        model.posterior.idata, model.data, model.config, max_draws, driver_paths, block_months
+    )
 
 
 @task(cache_policy=NONE, task_run_name="simulate-{scenario.name}")
@@ -166,6 +186,8 @@ class ForecastRecord:
     n_paths: int
     n_draws: int
     seed: int
+    driver_paths: str
+    block_months: int | None  # None for ar1
     at_horizon: dict[str, tuple[float, float, float]]  # scenario -> mean P(DC, SE, MC)
     wall_seconds: float
 
@@ -174,13 +196,21 @@ class ForecastRecord:
         lines = [
             f"Forecast {self.run_id} from fit {self.model_run_id} ({self.model_mode}): "
             f"{len(self.at_horizon)} scenarios, {self.n_draws} draws x {self.n_paths} paths, "
-            f"{self.origin:%Y-%m} to {self.horizon}, seed {self.seed} "
+            f"{self.origin:%Y-%m} to {self.horizon}, seed {self.seed}, driver paths "
+            f"{describe_driver_paths(self.driver_paths, self.block_months)} "
             f"({self.wall_seconds:.1f} s). Pathway in {self.horizon}:"
         ]
         for name, (dc, se, mc) in self.at_horizon.items():
             lines.append(f"  {name:<{width}}  DC {dc:6.1%}  SE {se:6.1%}  MC {mc:6.1%}")
         lines.append("Tables: forecasts, forecast_summaries, forecast_first_passage.")
         return "\n".join(lines)
+
+
+def describe_driver_paths(method: str, block_months: int | None) -> str:
+    """How driver paths were drawn, in the words the CLI and logs use."""
+    if method == "bootstrap":
+        return f"bootstrap ({block_months}-month blocks of historical innovations)"
+    return "ar1 (Gaussian innovations)"
 
 
 @flow(name="forecast")
@@ -192,15 +222,26 @@ def forecast(
     seed: int = DEFAULT_SEED,
     model_run_id: str | None = None,
     max_draws: int = 1000,
+    driver_paths: str = "ar1",
+    block_months: int = DEFAULT_BLOCK_MONTHS,
 ) -> ForecastRecord:
-    """Simulate every scenario (or the named ones) from a healthy fit and store the results."""
+    """Simulate every scenario (or the named ones) from a healthy fit and store the results.
+
+    ``driver_paths``: ``ar1`` (Gaussian AR(1) innovations) or ``bootstrap`` (moving blocks of
+    ``block_months`` historical innovations); the choice is stored with the run.
+    """
     started = time.perf_counter()
     db_path = Path(db_path or settings.warehouse_path())
     if n_paths < 1 or max_draws < 1:
         raise ForecastError(f"n_paths and max_draws must be >= 1, got {n_paths}, {max_draws}")
+    try:
+        check_driver_paths(driver_paths, block_months)
+    except ValueError as exc:
+        raise ForecastError(str(exc)) from None
+    block = block_months if driver_paths == "bootstrap" else None
     chosen, calendar = select_scenarios(scenarios_dir(), scenarios)
     model = load_fitted(db_path, model_run_id)
-    inputs = prepare_inputs(model, max_draws)
+    inputs = prepare_inputs(model, max_draws, driver_paths, block_months)
     inputs.months_to(horizon)  # a bad horizon fails before any simulation
     futures = [
         simulate_scenario.submit(inputs, s, calendar, horizon, n_paths, seed) for s in chosen
@@ -224,6 +265,8 @@ def forecast(
         "n_paths": n_paths,
         "n_draws": inputs.n_draws,
         "seed": seed,
+        "driver_paths": driver_paths,
+        "block_months": block,
         "scenarios_json": json.dumps(
             {
                 "scenarios": [s.model_dump(mode="json") for s in chosen],
@@ -247,6 +290,8 @@ def forecast(
         n_paths=n_paths,
         n_draws=inputs.n_draws,
         seed=seed,
+        driver_paths=driver_paths,
+        block_months=block,
         at_horizon={
             s.name: tuple(at_horizon.filter(pl.col("scenario") == s.name)["mean"]) for s in chosen
         },

@@ -10,6 +10,22 @@ its own scaled shocks. ``--grid NAME=V1,V2`` on the command line replaces a para
 values. Errors name the file and the field; a grid of more than ``max_points`` points is
 refused before anything runs.
 
+Prior sensitivity: an axis named ``priors.<field>`` (``priors.stay_logit``,
+``priors.beta.INTL.sigma``; :mod:`models.prior_axes`) has only ``values``, in the file or added
+with ``--grid priors.stay_logit=3,4,5``. Each distinct combination of prior values is refitted
+once, in fast mode (``ModelConfig.fast()``: 2 chains x 500 draws, looser gate), on the swept
+fit's data, and that setting's points are simulated from the refit's posterior instead of the
+swept fit's. Refits are recorded in ``model_runs`` like any fit (``purpose = 'prior_sweep'``,
+so forecasts never pick them by default) and reused when a sweep is run again (same config
+hash and data hash); more than ``max_refits`` of them is refused before anything runs. Their
+points carry ``from_refit``, ``refit_model_run_id``, ``refit_mode`` and ``refit_healthy`` in
+``sweep_results``: a refit that fails its gate is recorded and its points are stored flagged,
+and left out of the summary, never mixed silently with healthy ones. Refits run one after
+another in this process (each uses both cores), whatever the runner.
+
+Driver paths: ``driver_paths: bootstrap`` (or ``--driver-paths bootstrap``) draws future driver
+innovations as moving blocks of historical ones instead of Gaussian (:mod:`models.driver_paths`).
+
 Parallelism: grid points are cut into chunks, one Prefect task per chunk. The default runner
 is a pool of threads: the simulator spends its time inside NumPy calls that release the GIL,
 so two threads use both cores (measured on the bare simulator with the machine idle: 1.6x on
@@ -44,7 +60,13 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
 from flows import settings
-from flows.forecast import load_fitted, scenarios_dir, select_scenarios
+from flows.forecast import (
+    FittedModel,
+    describe_driver_paths,
+    load_fitted,
+    scenarios_dir,
+    select_scenarios,
+)
 from flows.warehouse import connect, transaction
 from models.forecast import (
     ForecastInputs,
@@ -55,6 +77,7 @@ from models.forecast import (
     point_seed,
     simulate_shocks,
 )
+from models.prior_axes import Setting, describe_setting, prior_variant, refit_config, setting_of
 from models.scenarios import Calendar, Scenario, shock_matrix
 
 Runner = Literal["processes", "threads"]
@@ -72,6 +95,29 @@ def simulate_points(
     return pl.concat(frames)
 
 
+REFIT_MODES = {
+    "fast": "ModelConfig.fast(): 2 chains x 500 draws and a looser gate, not publication fits",
+    "custom": "sampler and gate from another config file",
+}
+
+
+@dataclass(frozen=True)
+class Refit:
+    """The fit behind one prior setting's points."""
+
+    setting: Setting
+    model_run_id: str
+    mode: str  # fast (ModelConfig.fast()) | custom (sampler and gate of another config file)
+    healthy: bool
+    problems: str
+    reused: bool  # an identical fit (config and data hash) was already recorded
+
+    def describe(self) -> str:
+        status = "healthy" if self.healthy else f"UNHEALTHY ({self.problems}): points flagged"
+        again = ", reused" if self.reused else ""
+        return f"  {describe_setting(self.setting)}: {self.model_run_id} {status}{again}"
+
+
 @dataclass(frozen=True)
 class SweepRecord:
     sweep_id: str
@@ -84,17 +130,43 @@ class SweepRecord:
     mode: str
     wall_seconds: float
     horizon: str
-    dc_range: tuple[tuple[float, str], tuple[float, str]]  # (P(DC), point) lowest and highest
+    driver_paths: str
+    block_months: int | None  # None for ar1
+    refits: tuple[Refit, ...]
+    # (P(DC), point) lowest and highest among points from healthy fits; None if there are none
+    dc_range: tuple[tuple[float, str], tuple[float, str]] | None
 
     def describe(self) -> str:
-        (low, low_at), (high, high_at) = self.dc_range
-        return (
+        lines = [
             f"Sweep {self.sweep_id} ({self.source}: {' x '.join(self.parameters)}, "
             f"{self.points} points, {self.n_draws} draws x {self.n_paths} paths, {self.mode}, "
-            f"{self.wall_seconds:.1f} s) from fit {self.model_run_id}.\n"
-            f"P(DC in {self.horizon}) from {low:.1%} ({low_at}) to {high:.1%} ({high_at}). "
-            f"Table: sweep_results."
+            f"driver paths {describe_driver_paths(self.driver_paths, self.block_months)}, "
+            f"{self.wall_seconds:.1f} s) from fit {self.model_run_id}."
+        ]
+        if self.refits:
+            modes = sorted({r.mode for r in self.refits})
+            unhealthy = sum(not r.healthy for r in self.refits)
+            lines.append(
+                f"Prior-axis points come from {len(self.refits)} {'/'.join(modes)} refits "
+                f"({'; '.join(REFIT_MODES[m] for m in modes)}), not from that fit; "
+                f"{unhealthy} failed the health gate:"
+            )
+            lines.extend(r.describe() for r in self.refits)
+        if self.dc_range is None:
+            lines.append("No point comes from a healthy fit: no summary.")
+        else:
+            (low, low_at), (high, high_at) = self.dc_range
+            healthy = " (points of healthy fits)" if any(not r.healthy for r in self.refits) else ""
+            lines.append(
+                f"P(DC in {self.horizon}) from {low:.1%} ({low_at}) to {high:.1%} ({high_at})"
+                f"{healthy}."
+            )
+        lines.append(
+            "Table: sweep_results (columns from_refit, refit_model_run_id, refit_healthy)."
+            if self.refits
+            else "Table: sweep_results."
         )
+        return "\n".join(lines)
 
 
 def _replace_sweep(con, sweep_id: str, frames: dict[str, pl.DataFrame]) -> None:
@@ -107,16 +179,95 @@ def _replace_sweep(con, sweep_id: str, frames: dict[str, pl.DataFrame]) -> None:
             con.unregister("winset_sweep")
 
 
-def sweep_id(grid: Grid, base: Scenario, calendar: Calendar, model_run_id: str) -> str:
-    """A hash of everything that determines the numbers (not the description or runner)."""
-    identity = {
-        "grid": grid.model_dump(mode="json", exclude={"description", "max_points"}),
+def sweep_id(
+    grid: Grid,
+    base: Scenario,
+    calendar: Calendar,
+    model_run_id: str,
+    refit_hashes: tuple[str, ...] = (),
+) -> str:
+    """A hash of everything that determines the numbers (not the description, limits or
+    runner). The driver-path options enter only for ``bootstrap`` (an ``ar1`` sweep keeps the
+    id it had before they existed); ``refit_hashes`` are the config hashes of the prior
+    refits (priors, sampler and gate)."""
+    exclude = {"description", "max_points", "max_refits"}
+    if grid.driver_paths == "ar1":
+        exclude |= {"driver_paths", "block_months"}
+    identity: dict = {
+        "grid": grid.model_dump(mode="json", exclude=exclude),
         "base_scenario": base.model_dump(mode="json"),
         "calendar": calendar.model_dump(mode="json"),
         "model_run_id": model_run_id,
     }
+    if refit_hashes:
+        identity["refits"] = list(refit_hashes)
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
     return f"sweep-{digest[:16]}"
+
+
+def prior_configs(spec: Grid, model: FittedModel, source: str, sampling: Path | None) -> dict:
+    """{setting: config to refit} for every prior setting of the grid (empty without prior
+    axes), all validated against the swept fit's config before anything is fitted."""
+    from flows.fit import load_config
+
+    if not spec.prior_axes:
+        return {}
+    sampler = load_config(sampling, fast=False) if sampling else None
+    configs = {}
+    for setting in spec.settings():
+        try:
+            configs[setting] = refit_config(prior_variant(model.config, setting), sampler)
+        except ValueError as exc:
+            raise GridError(f"{source}: {exc}") from None
+    return configs
+
+
+def _recorded_fit(db_path: Path, config_hash: str, data_hash: str) -> dict | None:
+    """The newest recorded fit of this exact config on this data whose posterior still exists."""
+    with connect(db_path, read_only=True) as con:
+        rows = con.sql(
+            "SELECT * FROM model_runs WHERE config_hash = ? AND data_hash = ? "
+            "ORDER BY created_at DESC",
+            params=[config_hash, data_hash],
+        ).pl()
+    usable = (r for r in rows.iter_rows(named=True) if Path(r["posterior_path"]).is_file())
+    return next(usable, None)
+
+
+def refit(db_path: Path, setting: Setting, config, data_hash: str, mode: str) -> Refit:
+    """Reuse the recorded fit of ``config`` on this data, or fit and record it now."""
+    from flows.fit import fit_and_record
+
+    found = _recorded_fit(db_path, config.config_hash(), data_hash)
+    if found is None:
+        get_run_logger().info(f"Refitting with {describe_setting(setting)} ({mode})")
+        fit_and_record(db_path, config, mode=mode, purpose="prior_sweep")
+        found = _recorded_fit(db_path, config.config_hash(), data_hash)
+        if found is None:  # the panel changed during the refit: its data hash differs
+            raise GridError(f"refit with {describe_setting(setting)}: the panel changed; rerun")
+        reused = False
+    else:
+        reused = True
+    return Refit(setting, found["run_id"], mode, bool(found["healthy"]), found["problems"], reused)
+
+
+def _inputs(posterior, config, model: FittedModel, spec: Grid) -> ForecastInputs:
+    """Simulator inputs from a posterior of the swept fit's data, as the grid asks."""
+    return forecast_inputs(
+        posterior, model.data, config, spec.max_draws, spec.driver_paths, spec.block_months
+    )
+
+
+def _refit_inputs(run: Refit, config, model: FittedModel, spec: Grid, db_path: Path):
+    """Simulator inputs from a refit's posterior (checked against its config and the data)."""
+    from models.posterior_io import load_posterior
+
+    with connect(db_path, read_only=True) as con:
+        [(path,)] = con.execute(
+            "SELECT posterior_path FROM model_runs WHERE run_id = ?", [run.model_run_id]
+        ).fetchall()
+    posterior = load_posterior(path, config, data_hash=model.run["data_hash"])
+    return _inputs(posterior.idata, config, model, spec)
 
 
 @flow(name="sweep")
@@ -126,9 +277,14 @@ def sweep_flow(
     db_path: Path | None = None,
     model_run_id: str | None = None,
     points_per_task: int | None = None,
+    refit_sampling: Path | None = None,
 ) -> SweepRecord:
-    """Simulate every point of a validated grid (read from ``source``) against a healthy fit;
-    store one row set per sweep id."""
+    """Simulate every point of a validated grid (read from ``source``) against a healthy fit,
+    or against its refit with the point's priors; store one row set per sweep id.
+
+    ``refit_sampling``: a model config file whose sampler and health gate the prior refits use
+    instead of fast mode (tests use test-sized sampling).
+    """
     started = time.perf_counter()
     db_path = Path(db_path or settings.warehouse_path())
     try:
@@ -136,41 +292,55 @@ def sweep_flow(
     except ValueError as exc:
         raise GridError(f"{source}: base_scenario: {exc}") from None
     model = load_fitted(db_path, model_run_id)
-    inputs = forecast_inputs(model.posterior.idata, model.data, model.config, spec.max_draws)
-    months = inputs.months_to(spec.horizon)
+    configs = prior_configs(spec, model, source, refit_sampling)
+    refit_mode = "custom" if refit_sampling else "fast"
+    refits = {
+        setting: refit(db_path, setting, config, model.run["data_hash"], refit_mode)
+        for setting, config in configs.items()
+    }
+    inputs: dict[Setting, ForecastInputs] = {
+        s: _refit_inputs(refits[s], configs[s], model, spec, db_path) for s in configs
+    } or {(): _inputs(model.posterior.idata, model.config, model, spec)}
+    first = next(iter(inputs.values()))
+    months = first.months_to(spec.horizon)
     points = spec.points()
     shocks = [
         shock_matrix(
             base.model_copy(update={"shocks": (*base.shocks, *spec.point_shocks(point))}),
             calendar,
             months,
-            inputs.drivers.names,
+            first.drivers.names,
         )
         for point in points
     ]
     chunk = points_per_task or math.ceil(len(points) / (4 * (os.cpu_count() or 1)))
-    futures = [
-        simulate_points.submit(
-            inputs,
-            shocks[lo : lo + chunk],
-            list(range(lo, min(lo + chunk, len(points)))),
-            spec.n_paths,
-            spec.seed,
-        )
-        for lo in range(0, len(points), chunk)
-    ]
-    results = pl.concat([f.result() for f in futures])
-    identity = sweep_id(spec, base, calendar, model.run["run_id"])
+    results = _simulate_all(inputs, points, shocks, chunk, spec)
+    identity = sweep_id(
+        spec, base, calendar, model.run["run_id"], tuple(c.config_hash() for c in configs.values())
+    )
+    behind = [refits.get(setting_of(point)) for point in points]
     described = pl.DataFrame(
         {
             "point_id": range(len(points)),
             "parameters": [json.dumps(p) for p in points],
             "seed": [point_seed(spec.seed, i) for i in range(len(points))],
-        }
+            "from_refit": [r is not None for r in behind],
+            "refit_model_run_id": [r.model_run_id if r else None for r in behind],
+            "refit_mode": [r.mode if r else None for r in behind],
+            "refit_healthy": [r.healthy if r else None for r in behind],
+        },
+        schema_overrides={
+            "refit_model_run_id": pl.String, "refit_mode": pl.String, "refit_healthy": pl.Boolean
+        },
+    )  # fmt: skip
+    rows = (
+        results.join(described, on="point_id")
+        .with_columns(sweep_id=pl.lit(identity))
+        .sort("point_id", "measure", "pathway")
     )
-    rows = results.join(described, on="point_id").with_columns(sweep_id=pl.lit(identity))
     mode = type(get_run_context().task_runner).__name__.removesuffix("TaskRunner").lower()
     wall = time.perf_counter() - started
+    block = spec.block_months if spec.driver_paths == "bootstrap" else None
     record = {
         "sweep_id": identity,
         "created_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
@@ -179,29 +349,70 @@ def sweep_flow(
         "model_run_id": model.run["run_id"],
         "points": len(points),
         "n_paths": spec.n_paths,
-        "n_draws": inputs.n_draws,
+        "n_draws": first.n_draws,
         "mode": mode,
         "wall_seconds": wall,
+        "driver_paths": spec.driver_paths,
+        "block_months": block,
+        "refits": len(refits),
+        "unhealthy_refits": sum(not r.healthy for r in refits.values()),
     }
     with connect(db_path) as con:
         _replace_sweep(con, identity, {"sweeps": pl.DataFrame([record]), "sweep_results": rows})
-    dc = rows.filter(pl.col("measure") == "pathway_at_horizon", pl.col("pathway") == "DC")
-    low, high = dc.row(dc["mean"].arg_min(), named=True), dc.row(dc["mean"].arg_max(), named=True)
     summary = SweepRecord(
         sweep_id=identity,
         source=source,
         model_run_id=model.run["run_id"],
         parameters=tuple(spec.parameters),
         points=len(points),
-        n_draws=inputs.n_draws,
+        n_draws=first.n_draws,
         n_paths=spec.n_paths,
         mode=mode,
         wall_seconds=wall,
         horizon=spec.horizon,
-        dc_range=((low["mean"], low["parameters"]), (high["mean"], high["parameters"])),
+        driver_paths=spec.driver_paths,
+        block_months=block,
+        refits=tuple(refits.values()),
+        dc_range=dc_range(rows),
     )
     get_run_logger().info(summary.describe())
     return summary
+
+
+def _simulate_all(
+    inputs: dict[Setting, ForecastInputs],
+    points: list[dict[str, float]],
+    shocks: list,
+    chunk: int,
+    spec: Grid,
+) -> pl.DataFrame:
+    """Every point's horizon summaries: chunks of ``chunk`` points of one prior setting per
+    task, each simulated from that setting's inputs (one set without prior axes)."""
+    futures = []
+    for setting, setting_inputs in inputs.items():
+        ids = [i for i, point in enumerate(points) if setting_of(point) == setting]
+        for lo in range(0, len(ids), chunk):
+            part = ids[lo : lo + chunk]
+            futures.append(
+                simulate_points.submit(
+                    setting_inputs, [shocks[i] for i in part], part, spec.n_paths, spec.seed
+                )
+            )
+    return pl.concat([f.result() for f in futures])
+
+
+def dc_range(rows: pl.DataFrame) -> tuple[tuple[float, str], tuple[float, str]] | None:
+    """Lowest and highest P(DC at the horizon) with their points, over points whose fit is
+    healthy (the swept fit, or a healthy refit); ``None`` if no point qualifies."""
+    dc = rows.filter(
+        pl.col("measure") == "pathway_at_horizon",
+        pl.col("pathway") == "DC",
+        pl.col("refit_healthy").fill_null(True),
+    )
+    if dc.is_empty():
+        return None
+    low, high = dc.row(dc["mean"].arg_min(), named=True), dc.row(dc["mean"].arg_max(), named=True)
+    return (low["mean"], low["parameters"]), (high["mean"], high["parameters"])
 
 
 def sweep(
@@ -213,12 +424,17 @@ def sweep(
     runner: Runner = "threads",
     workers: int | None = None,
     points_per_task: int | None = None,
+    driver_paths: str | None = None,
+    block_months: int | None = None,
+    refit_sampling: Path | None = None,
 ) -> SweepRecord:
     """Run :func:`sweep_flow` on local threads (default), processes, or a Dask cluster.
 
-    The grid file and ``grid`` overrides (``NAME=V1,V2``) are checked before the flow starts.
+    The grid file, ``grid`` overrides (``NAME=V1,V2``, or ``priors.<field>=V1,V2`` to add a
+    prior axis) and the driver-path options (which replace the file's) are checked before the
+    flow starts.
     """
-    spec = load_grid(grid_path, grid)
+    spec = load_grid(grid_path, grid, driver_paths, block_months)
     task_runner: TaskRunner
     if dask_address:
         from prefect_dask import DaskTaskRunner
@@ -231,7 +447,7 @@ def sweep(
     with _api_for_workers():
         return sweep_flow.with_options(task_runner=task_runner)(
             spec=spec, source=str(grid_path), db_path=db_path, model_run_id=model_run_id,
-            points_per_task=points_per_task,
+            points_per_task=points_per_task, refit_sampling=refit_sampling,
         )  # fmt: skip
 
 

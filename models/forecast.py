@@ -14,8 +14,14 @@ Every scenario of one forecast uses the same seed (common random numbers): paths
 between scenarios only through their shocks, so a scenario's difference from the baseline is
 the shocks' effect and not Monte Carlo noise.
 
+Driver paths (``driver_paths``): ``ar1`` draws Gaussian AR(1) innovations, ``bootstrap`` moving
+blocks of the historical ones (:mod:`models.driver_paths` gives the reasons); both keep the
+fitted mean reversion and start from the last observed month.
+
 Sweep grids (:class:`Grid`, read by :func:`load_grid`) are scenario variants: a base scenario
-plus parameters whose values scale stated shocks; ``flows/sweep.py`` documents the file.
+plus parameters whose values scale stated shocks, and optionally prior axes
+(``priors.<field>``, :mod:`models.prior_axes`) whose points come from refits of the model;
+``flows/sweep.py`` documents the file.
 """
 
 from __future__ import annotations
@@ -31,7 +37,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import Field, PositiveInt, ValidationError, field_validator
 
-from models.driver_paths import AR1Drivers, base_drivers, fit_ar1
+from models.driver_paths import (
+    DEFAULT_BLOCK_MONTHS,
+    AR1Drivers,
+    DriverPaths,
+    base_drivers,
+    check_driver_paths,
+    fit_ar1,
+)
+from models.prior_axes import Setting, check_prior_name, is_prior_axis, setting_of
 from models.scenarios import (
     KNOWN_DRIVERS,
     Calendar,
@@ -108,8 +122,11 @@ def forecast_inputs(
     data: ModelData,
     config: ModelConfig,
     max_draws: int | None = 1000,
+    driver_paths: DriverPaths = "ar1",
+    block_months: int = DEFAULT_BLOCK_MONTHS,
 ) -> ForecastInputs:
-    """The simulator's inputs from a posterior, the data it was fitted on, and its config."""
+    """The simulator's inputs from a posterior, the data it was fitted on, and its config;
+    ``driver_paths`` and ``block_months`` choose how future driver innovations are drawn."""
     # Imported here: sweep workers import this module to simulate, and the model's modules
     # bring PyMC (~5 s and ~150 MB per process) that simulating never needs.
     import xarray as xr
@@ -141,7 +158,7 @@ def forecast_inputs(
         beta=thinned["beta"].transpose("chain", "draw", "driver", "dest").values[0],
         p0=probs.filtered[:, -1],
         driver_names=used.driver_names,
-        drivers=fit_ar1(history, base),
+        drivers=fit_ar1(history, base, driver_paths, block_months),
         origin=used.months[-1],
     )
 
@@ -181,9 +198,11 @@ def forecast(
     n_paths: int = 1000,
     seed: int = 0,
     max_draws: int | None = 1000,
+    driver_paths: DriverPaths = "ar1",
+    block_months: int = DEFAULT_BLOCK_MONTHS,
 ) -> dict[str, SimulationResult]:
     """Every scenario's simulation to ``horizon``; ``n_paths`` is paths per posterior draw."""
-    inputs = forecast_inputs(posterior, data, config, max_draws)
+    inputs = forecast_inputs(posterior, data, config, max_draws, driver_paths, block_months)
     return {
         s.name: simulate_shocks(
             inputs, scenario_shocks(inputs, s, calendar, horizon), n_paths, seed
@@ -199,9 +218,15 @@ class GridError(ScenarioError):
     """A grid file or ``--grid`` value that cannot be used; names the file and the field."""
 
 
+DEFAULT_MAX_REFITS = 9  # a 3 x 3 prior grid: ~2.5 min of fast refits (~17 s each, 2 cores)
+
+
 class Parameter(StrictModel):
+    """One grid axis: a scenario parameter (``shocks`` scaled by each value) or a prior axis
+    (named ``priors.<field>``, no shocks: each value replaces that prior number)."""
+
     values: tuple[float, ...] = Field(min_length=1)
-    shocks: tuple[Shock, ...] = Field(min_length=1, description="size = offset per unit value")
+    shocks: tuple[Shock, ...] = Field((), description="size = offset per unit value")
 
     @field_validator("values")
     @classmethod
@@ -219,21 +244,47 @@ class Grid(StrictModel):
     horizon: str = Field(DEFAULT_HORIZON, pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
     max_draws: PositiveInt = 200
     max_points: PositiveInt = 100
+    max_refits: PositiveInt = DEFAULT_MAX_REFITS  # distinct prior settings, one refit each
+    driver_paths: DriverPaths = "ar1"
+    block_months: PositiveInt = DEFAULT_BLOCK_MONTHS  # bootstrap block length
     parameters: dict[str, Parameter] = Field(min_length=1)
 
     @field_validator("parameters")
     @classmethod
     def _names(cls, parameters: dict[str, Parameter]) -> dict[str, Parameter]:
-        for name in parameters:
-            if not name.isidentifier():
-                raise ValueError(f"{name!r}: a parameter name is letters, digits and _")
+        for name, parameter in parameters.items():
+            if is_prior_axis(name):
+                check_prior_name(name)
+                if parameter.shocks:
+                    raise ValueError(f"{name}: a prior axis sets a prior value; it has no shocks")
+            elif not name.isidentifier():
+                raise ValueError(
+                    f"{name!r}: a parameter name is letters, digits and _ "
+                    "(or priors.<field> for a prior axis)"
+                )
+            elif not parameter.shocks:
+                raise ValueError(f"{name}: a scenario parameter needs shocks")
         return parameters
+
+    @property
+    def prior_axes(self) -> tuple[str, ...]:
+        return tuple(name for name in self.parameters if is_prior_axis(name))
+
+    @property
+    def refits(self) -> int:
+        """Distinct prior settings, each one refit (0 without prior axes)."""
+        axes = self.prior_axes
+        return math.prod(len(self.parameters[n].values) for n in axes) if axes else 0
 
     def points(self) -> list[dict[str, float]]:
         """Every combination of values; the first parameter varies slowest."""
         names = list(self.parameters)
         values = [self.parameters[n].values for n in names]
         return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*values)]
+
+    def settings(self) -> list[Setting]:
+        """The distinct prior settings of the points, in first-seen order (``[()]`` if none)."""
+        return list(dict.fromkeys(setting_of(point) for point in self.points()))
 
     def point_shocks(self, point: dict[str, float]) -> tuple[Shock, ...]:
         return tuple(
@@ -258,26 +309,51 @@ def parse_overrides(overrides: list[str]) -> dict[str, tuple[float, ...]]:
     return parsed
 
 
-def load_grid(path: Path, overrides: list[str] | None = None) -> Grid:
-    """The validated grid file with ``--grid`` values applied; refuses oversize grids."""
+def load_grid(
+    path: Path,
+    overrides: list[str] | None = None,
+    driver_paths: str | None = None,
+    block_months: int | None = None,
+) -> Grid:
+    """The validated grid file with ``--grid`` values (which may add prior axes) and the
+    driver-path options applied; refuses grids with more points or refits than allowed."""
     path = Path(path)
     grid = load_validated(Grid, path, KNOWN_DRIVERS)
     parameters = dict(grid.parameters)
     for name, values in parse_overrides(overrides or []).items():
-        if name not in parameters:
+        if name not in parameters and not is_prior_axis(name):
             raise GridError(
-                f"--grid {name}: not a parameter of {path} (parameters: {', '.join(parameters)})"
+                f"--grid {name}: not a parameter of {path} (parameters: {', '.join(parameters)}; "
+                "a prior axis is named priors.<field>, e.g. priors.stay_logit)"
             )
         try:
-            parameters[name] = Parameter(values=values, shocks=parameters[name].shocks)
+            if is_prior_axis(name):
+                check_prior_name(name)
+            shocks = parameters[name].shocks if name in parameters else ()
+            parameters[name] = Parameter(values=values, shocks=shocks)
         except ValidationError as exc:
             raise GridError(f"--grid {name}: {exc.errors()[0]['msg']}") from None
-    grid = grid.model_copy(update={"parameters": parameters})
+        except ValueError as exc:
+            raise GridError(f"--grid {exc}") from None
+    chosen_paths = driver_paths or grid.driver_paths
+    chosen_block = grid.block_months if block_months is None else block_months
+    try:
+        check_driver_paths(chosen_paths, chosen_block)
+    except ValueError as exc:
+        raise GridError(f"{path}: {exc} (--driver-paths, --block-months)") from None
+    update = {"parameters": parameters, "driver_paths": chosen_paths, "block_months": chosen_block}
+    grid = grid.model_copy(update=update)
     sizes = [len(p.values) for p in parameters.values()]
     if math.prod(sizes) > grid.max_points:
         raise GridError(
             f"{path}: max_points: the grid has {' x '.join(map(str, sizes))} = "
             f"{math.prod(sizes)} points, more than max_points {grid.max_points}"
+        )
+    if grid.refits > grid.max_refits:
+        refit_sizes = " x ".join(str(len(parameters[n].values)) for n in grid.prior_axes)
+        raise GridError(
+            f"{path}: max_refits: the prior axes ({', '.join(grid.prior_axes)}) ask for "
+            f"{refit_sizes} = {grid.refits} fast refits, more than max_refits {grid.max_refits}"
         )
     for name, parameter in parameters.items():
         for i, shock in enumerate(parameter.shocks):

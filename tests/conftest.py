@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +16,9 @@ from flows.sources import SOURCES
 from tests.local_http import LocalServer
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+# Posteriors, reports and default warehouses of the tests go to a temporary folder, never to
+# the project's var/ (where `make run` keeps the real ones).
+os.environ.setdefault("WINSET_VAR_DIR", tempfile.mkdtemp(prefix="winset-test-var-"))
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,8 @@
 """The forecast flow on the real bundle and its tiny healthy fit (``fitted_db``): every scenario
 x month x pathway is stored, probabilities add up, the same seed stores the same numbers, and
 every refusal (unknown scenario, no healthy fit, missing or corrupt posterior, a panel changed
-since the fit) writes nothing.
+since the fit, an unknown driver-path method) writes nothing; bootstrap driver paths run end to
+end and are recorded with the run.
 
 Each test works on its own copy of the session's warehouse, so the shared one stays as the
 fixture made it. Simulation sizes are tiny (20 draws x 30 paths)."""
@@ -15,7 +16,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from typer.testing import CliRunner
 
+from flows.cli import app
 from flows.forecast import ForecastError, forecast
 from flows.warehouse import connect
 from models.posterior_io import PosteriorFileError
@@ -104,12 +107,44 @@ def test_the_run_record_says_what_was_simulated(forecasted: dict) -> None:
     first = forecasted["runs"][0]
     run = forecasted["forecast_runs"].filter(pl.col("run_id") == first.run_id).row(0, named=True)
     assert (run["n_paths"], run["n_draws"], run["seed"]) == (30, 20, 11)
+    assert (run["driver_paths"], run["block_months"]) == ("ar1", None)
     assert run["healthy_model"] is True and run["model_run_id"] == first.model_run_id
     stored = json.loads(run["scenarios_json"])
     assert [s["name"] for s in stored["scenarios"]] == SCENARIOS
     assert {e["name"] for e in stored["calendar"]["events"]} >= {"us_midterms"}
     text = first.describe()
     assert "Pathway in 2029-01" in text and all(name in text for name in SCENARIOS)
+
+
+def test_bootstrap_driver_paths_run_and_are_recorded(fitted_db: dict, tmp_path: Path) -> None:
+    db = copy_warehouse(fitted_db, tmp_path)
+    boot = forecast(db_path=db, seed=11, driver_paths="bootstrap", block_months=4, **TINY)
+    again = forecast(db_path=db, seed=11, driver_paths="bootstrap", block_months=4, **TINY)
+    gaussian = forecast(db_path=db, seed=11, **TINY)
+    runs = read(db, "forecast_runs")
+    stored = {
+        r["run_id"]: (r["driver_paths"], r["block_months"]) for r in runs.iter_rows(named=True)
+    }
+    assert stored[boot.run_id] == ("bootstrap", 4) and stored[gaussian.run_id] == ("ar1", None)
+    forecasts = read(db, "forecasts")
+    assert one_run(forecasts, boot).equals(one_run(forecasts, again))  # seeded
+    assert not one_run(forecasts, boot).equals(one_run(forecasts, gaussian))
+    totals = one_run(forecasts, boot).group_by("scenario", "month").agg(pl.col("mean").sum())
+    assert totals["mean"].to_list() == pytest.approx([1.0] * totals.height)
+    assert "driver paths bootstrap (4-month blocks of historical innovations)" in boot.describe()
+
+
+def test_the_cli_forecasts_with_bootstrap_paths(fitted_db: dict, tmp_path: Path) -> None:
+    db = copy_warehouse(fitted_db, tmp_path)
+    args = ["forecast", "--db", str(db), "--scenario", "baseline", "--paths", "5"]
+    result = CliRunner().invoke(app, [*args, "--driver-paths", "bootstrap"])
+    assert result.exit_code == 0, result.output
+    assert "driver paths bootstrap (6-month blocks" in result.stdout
+    assert read(db, "forecast_runs")["driver_paths"].to_list() == ["bootstrap"]
+    result = CliRunner().invoke(app, [*args, "--driver-paths", "garch"])
+    assert result.exit_code == 2
+    assert "driver_paths: expected one of ar1, bootstrap, got 'garch'" in result.stderr
+    assert read(db, "forecast_runs").height == 1
 
 
 def test_an_unknown_scenario_is_refused_before_anything_is_written(

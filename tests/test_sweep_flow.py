@@ -1,7 +1,8 @@
 """The sweep flow on the real bundle's tiny healthy fit: a 2 x 2 grid stores one row set per
 point, the default thread pool, Prefect's process pool and a Dask cluster (two worker
 processes started here, on 127.0.0.1) store identical numbers, re-running replaces rather than
-duplicates, and grids that are too large or wrong are refused before anything is written.
+duplicates, grids that are too large or wrong are refused before anything is written, and
+bootstrap driver paths are recorded (and make a sweep of their own).
 
 Works on a copy of the session's warehouse; 20 draws x 20 paths per point."""
 
@@ -126,3 +127,23 @@ def test_no_healthy_fit_no_sweep(tmp_path: Path) -> None:
     with pytest.raises(ForecastError, match="run `winset fit` first"):
         sweep(grid_file(tmp_path), TWO_BY_TWO, db_path=db)
     assert sweeps(db).height == 0
+
+
+def test_bootstrap_driver_paths_are_recorded_and_make_another_sweep(
+    fitted_db: dict, tmp_path: Path
+) -> None:
+    db, grid = tmp_path / "w.duckdb", grid_file(tmp_path)
+    shutil.copy(fitted_db["db"], db)
+    points = ["tariff_shock=1", "taiwan_tension=0,2"]
+    ar1 = sweep(grid, points, db_path=db)
+    boot = sweep(grid, points, db_path=db, driver_paths="bootstrap", block_months=3)
+    assert boot.sweep_id != ar1.sweep_id
+    stored = sweeps(db).rows_by_key("sweep_id", named=True, unique=True)
+    paths = {sweep_id: (r["driver_paths"], r["block_months"]) for sweep_id, r in stored.items()}
+    assert paths == {ar1.sweep_id: ("ar1", None), boot.sweep_id: ("bootstrap", 3)}
+    rows = results(db)
+    by_sweep = [rows.filter(pl.col("sweep_id") == s.sweep_id).drop("sweep_id") for s in (ar1, boot)]
+    assert by_sweep[0]["seed"].equals(by_sweep[1]["seed"])  # same points, same seeds ...
+    assert not by_sweep[0]["mean"].equals(by_sweep[1]["mean"])  # ... other driver paths
+    assert not rows["from_refit"].any() and rows["refit_model_run_id"].is_null().all()
+    assert "driver paths bootstrap (3-month blocks" in boot.describe()

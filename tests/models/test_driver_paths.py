@@ -1,5 +1,6 @@
 """AR(1) driver paths: the fit recovers known parameters, paths start where the data end and
-stay stationary, innovations have the stated law, and interactions are products of parts."""
+stay stationary, innovations have the stated law (Gaussian, or contiguous blocks of the
+historical ones under the bootstrap), and interactions are products of parts."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import numpy as np
 import pytest
 
 from models.driver_paths import (
+    DEFAULT_BLOCK_MONTHS,
     MAX_PHI,
     AR1Drivers,
     DriverLayout,
     base_drivers,
+    check_driver_paths,
     fit_ar1,
     standard_normal,
 )
@@ -82,7 +85,7 @@ def test_box_muller_normals_are_standard_normal() -> None:
 
 def test_block_bootstrap_resamples_whole_residual_rows_in_consecutive_blocks() -> None:
     history = synthetic_ar1(300, np.array([0.7, 0.3]), np.zeros(2), np.eye(2), seed=4)
-    fit = fit_ar1(history, ("W_US", "W_CN"), innovations="block_bootstrap", block_months=6)
+    fit = fit_ar1(history, ("W_US", "W_CN"), method="bootstrap", block_months=6)
     innov = fit.innovations(np.random.default_rng(5), n_paths=50, steps=14)
     assert innov.shape == (14, 2, 50)
     rows = fit.residuals.astype(np.float32)
@@ -91,6 +94,83 @@ def test_block_bootstrap_resamples_whole_residual_rows_in_consecutive_blocks() -
         idx = [int(np.flatnonzero((rows == innov[h, :, path]).all(axis=1))[0]) for h in range(14)]
         # ... and rows run consecutively within each 6-month block
         assert all(idx[h] == idx[h - 1] + 1 for h in range(14) if h % 6)
+
+
+def skewed_history(n: int, seed: int) -> np.ndarray:
+    """A SYNTHETIC 3-driver AR(1) history with skewed, correlated innovations (centred
+    exponentials plus a common factor): a law the Gaussian AR(1) cannot reproduce."""
+    rng = np.random.default_rng(seed)
+    common = rng.exponential(1.0, n) - 1.0
+    e = 0.6 * (rng.exponential(1.0, (n, 3)) - 1.0) + 0.5 * common[:, None]
+    phi, x = np.array([0.9, 0.6, 0.3]), np.zeros((n, 3))
+    for t in range(1, n):
+        x[t] = phi * x[t - 1] + e[t]
+    return x
+
+
+def recovered_innovations(fit: AR1Drivers, paths: np.ndarray) -> np.ndarray:
+    """(steps, K, n) innovations that produced ``paths`` (steps, K, n), by inverting the AR(1)."""
+    mean, phi = fit.mean[:, None], fit.phi[:, None]
+    previous = np.concatenate([np.broadcast_to(fit.last[:, None], paths[:1].shape), paths[:-1]])
+    return (paths - mean) - phi * (previous - mean)
+
+
+def test_bootstrap_paths_are_made_of_contiguous_historical_blocks_of_whole_months() -> None:
+    block, steps = 5, 23
+    fit = fit_ar1(skewed_history(240, seed=7), ("W_US", "W_CN", "INTL"), "bootstrap", block)
+    paths = fit.sample(np.random.default_rng(8), n_paths=40, steps=steps).astype(float)
+    innov = recovered_innovations(fit, paths)
+    for path in range(40):
+        # Each month's innovations are one historical month, every driver together ...
+        distance = np.abs(fit.residuals[None] - innov[:, None, :, path]).max(axis=2)
+        rows = distance.argmin(axis=1)
+        assert distance[np.arange(steps), rows].max() < 1e-4  # float32 paths
+        # ... and each block of `block` months is one contiguous stretch of history.
+        for lo in range(0, steps, block):
+            chunk = rows[lo : lo + block]
+            assert np.array_equal(chunk, chunk[0] + np.arange(len(chunk)))
+        starts = rows[::block]
+        assert starts.max() <= fit.residuals.shape[0] - block  # complete blocks only
+
+
+def test_bootstrap_is_seeded() -> None:
+    fit = fit_ar1(skewed_history(240, seed=7), ("W_US", "W_CN", "INTL"), "bootstrap")
+    assert fit.block_months == DEFAULT_BLOCK_MONTHS
+    first = fit.sample(np.random.default_rng(3), n_paths=100, steps=30)
+    assert np.array_equal(first, fit.sample(np.random.default_rng(3), n_paths=100, steps=30))
+    assert not np.array_equal(first, fit.sample(np.random.default_rng(4), n_paths=100, steps=30))
+
+
+def test_bootstrap_paths_match_the_historys_mean_spread_correlation_and_skew() -> None:
+    history = skewed_history(600, seed=9)
+    names = ("W_US", "W_CN", "INTL")
+    boot = fit_ar1(history, names, "bootstrap").sample(np.random.default_rng(1), 20_000, 60)
+    gauss = fit_ar1(history, names, "ar1").sample(np.random.default_rng(1), 20_000, 60)
+    far = boot[-1].astype(float)  # 60 months out: the starting point is forgotten
+    sd = history.std(axis=0)
+    assert np.all(np.abs(far.mean(axis=1) - history.mean(axis=0)) < 0.1 * sd)
+    assert np.allclose(far.std(axis=1), sd, rtol=0.1)
+    assert np.allclose(np.corrcoef(far), np.corrcoef(history.T), atol=0.08)
+
+    def skew(x: np.ndarray) -> np.ndarray:
+        z = (x - x.mean(axis=-1, keepdims=True)) / x.std(axis=-1, keepdims=True)
+        return (z**3).mean(axis=-1)
+
+    # The bootstrap keeps the history's skew (INTL, the least persistent driver, shows it
+    # most); Gaussian innovations lose it.
+    assert abs(skew(far)[2] - skew(history.T)[2]) < 0.25 < skew(history.T)[2]
+    assert abs(skew(gauss[-1].astype(float))[2]) < 0.1
+
+
+@pytest.mark.parametrize(
+    ("method", "block", "message"),
+    [("boot", 6, "driver_paths: expected one of ar1, bootstrap"), ("bootstrap", 0, "block_months")],
+)
+def test_unknown_method_or_block_length_is_refused(method: str, block: int, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        check_driver_paths(method, block)
+    with pytest.raises(ValueError, match=message):
+        fit_ar1(skewed_history(100, seed=1), ("W_US", "W_CN", "INTL"), method, block)
 
 
 def test_layout_recomputes_interactions_from_parts() -> None:

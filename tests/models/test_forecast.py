@@ -209,6 +209,87 @@ def test_malformed_yaml_names_the_line(tmp_path: Path) -> None:
         load_grid(path)
 
 
+def test_prior_axes_come_from_the_command_line_and_count_refits() -> None:
+    grid = load_grid(
+        GRID, ["taiwan_tension=0", "priors.stay_logit=3,5", "priors.beta.INTL.sigma=0.15,0.6"]
+    )
+    assert grid.prior_axes == ("priors.stay_logit", "priors.beta.INTL.sigma")
+    assert len(grid.points()) == 5 * 1 * 2 * 2 and grid.refits == 4
+    assert grid.settings()[:2] == [
+        (("priors.stay_logit", 3.0), ("priors.beta.INTL.sigma", 0.15)),
+        (("priors.stay_logit", 3.0), ("priors.beta.INTL.sigma", 0.6)),
+    ]
+    point = grid.points()[-1]
+    assert [s.driver for s in grid.point_shocks(point)] == ["W_US", "W_CN", "INTL"]
+    assert load_grid(GRID).refits == 0 and load_grid(GRID).settings() == [()]
+
+
+def test_driver_path_options_replace_the_files() -> None:
+    assert (load_grid(GRID).driver_paths, load_grid(GRID).block_months) == ("ar1", 6)
+    grid = load_grid(GRID, driver_paths="bootstrap", block_months=12)
+    assert (grid.driver_paths, grid.block_months) == ("bootstrap", 12)
+    with pytest.raises(GridError, match=r"driver_paths: expected one of ar1, bootstrap, got 'x'"):
+        load_grid(GRID, driver_paths="x")
+    with pytest.raises(GridError, match=r"block_months: must be a whole number >= 1, got 0"):
+        load_grid(GRID, driver_paths="bootstrap", block_months=0)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["priors.stay_logitt=3"], r"--grid priors.stay_logitt: not a prior field; .*stay_logit"),
+        (["prior.stay_logit=3"], r"--grid prior.stay_logit: not a parameter .*priors.<field>"),
+        (["priors.stay_logit=3,3"], r"--grid priors.stay_logit: .*distinct finite"),
+        (
+            ["tariff_shock=1", "priors.stay_logit=1,2,3,4", "priors.alpha_sd=0.1,0.2,0.3"],
+            r"max_refits: the prior axes \(priors.stay_logit, priors.alpha_sd\) ask for 4 x 3 = "
+            r"12 fast refits, more than max_refits 9",
+        ),
+    ],
+)
+def test_bad_prior_axes_are_refused_with_their_name(overrides: list[str], message: str) -> None:
+    with pytest.raises(GridError, match=message):
+        load_grid(GRID, overrides)
+
+
+SHOCK = {
+    "driver": "INTL",
+    "size": 1,
+    "start": "2027-01",
+    "duration_months": 1,
+    "why": "a shock on a prior",
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "axis", "message"),
+    [
+        ("priors.stay_logit", {"values": [3, 5]}, None),
+        (
+            "priors.stay_logit",
+            {"values": [3], "shocks": [SHOCK]},
+            r"parameters: priors.stay_logit: a prior axis sets a prior value; it has no shocks",
+        ),
+        ("priors.stay_logitt", {"values": [3]}, r"parameters: priors.stay_logitt: not a prior"),
+        ("oil_shock", {"values": [1]}, r"parameters: oil_shock: a scenario parameter needs shocks"),
+    ],
+)
+def test_prior_axes_in_grid_files(
+    tmp_path: Path, name: str, axis: dict, message: str | None
+) -> None:
+    path = write_grid(tmp_path, lambda raw: raw["parameters"].update({name: axis}))
+    if message is None:
+        assert load_grid(path).refits == 2 and len(load_grid(path).points()) == 30
+    else:
+        with pytest.raises(ScenarioError, match=message):
+            load_grid(path)
+
+
+def test_an_unknown_driver_path_method_in_a_grid_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match=r"driver_paths: Input should be 'ar1' or 'bootstrap'"):
+        load_grid(write_grid(tmp_path, _set("driver_paths", "garch")))
+
+
 def test_point_seeds_are_fixed_and_distinct() -> None:
     seeds = [point_seed(7, i) for i in range(100)]
     assert seeds == [point_seed(7, i) for i in range(100)]
