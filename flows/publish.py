@@ -27,7 +27,7 @@ from flows.artifacts import record_report_artifacts
 from flows.sources import SOURCES
 from flows.warehouse import connect, table_status, write_rows
 from reports import ReportData, render_html, render_index, render_markdown
-from reports.content import Headline, Previous, RunEntry, RunInfo
+from reports.content import Headline, Previous, RunEntry, RunInfo, Sweep
 
 ASSUMPTIONS = (
     "Pathways are the hidden states of a monthly Markov model fitted from January 2009; a "
@@ -120,6 +120,7 @@ def gather(con, forecast_run_id: str | None = None) -> ReportData:
         freshness=_freshness(con),
         assumptions=ASSUMPTIONS,
         previous=_previous(con, info),
+        sweep=_sweep(con, fit["run_id"]),
         **_backtest(con),
     )
 
@@ -204,6 +205,37 @@ def _backtest(con) -> dict[str, pl.DataFrame | None]:
     )
     verdicts = skill_verdicts(table).select(metric, "reference", "better", "worse", "unclear")
     return {"backtest": skill, "backtest_verdicts": verdicts}
+
+
+def _sweep(con, model_run_id: str) -> Sweep | None:
+    """The newest sweep run against this report's fit (so its numbers share the posterior)."""
+    row = _one(
+        con,
+        "SELECT * FROM sweeps WHERE model_run_id = ? ORDER BY created_at DESC LIMIT 1",
+        [model_run_id],
+    )
+    if row is None:
+        return None
+    grid = json.loads(row["grid_json"])
+    names = tuple(grid["parameters"])
+    results = con.sql(
+        "SELECT parameters, pathway, mean, q05, q95 FROM sweep_results "
+        "WHERE sweep_id = ? AND measure = 'pathway_at_horizon' ORDER BY point_id, pathway",
+        params=[row["sweep_id"]],
+    ).pl()
+    points = pl.DataFrame(
+        [json.loads(p) for p in results["parameters"]], schema={n: pl.Float64 for n in names}
+    )
+    notes = [grid.get("description", "").strip()]
+    if row["driver_paths"] == "bootstrap":
+        notes.append(f"Driver paths: {row['block_months']}-month blocks of historical shocks.")
+    return Sweep(
+        pl.concat([points, results.drop("parameters")], how="horizontal"),
+        names,
+        " ".join(n for n in notes if n),
+        refits=row["refits"],
+        unhealthy_refits=row["unhealthy_refits"],
+    )
 
 
 def _previous(con, info: RunInfo) -> Previous | None:

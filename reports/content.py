@@ -147,13 +147,17 @@ class Sweep:
     ``frame`` has one row per grid point and pathway: the ``parameters`` columns (the grid
     point, in display order), then ``pathway``, ``mean``, ``q05``, ``q95`` (the pathway's
     probability at the horizon). ``pathway`` picks the one the chart shows; ``description``
-    says in words what was swept.
+    says in words what was swept. ``refits`` counts the fast refits behind prior-axis points
+    (0: every point shares the report's posterior), ``unhealthy_refits`` those that failed
+    the health gate.
     """
 
     frame: pl.DataFrame
     parameters: tuple[str, ...]
     description: str = ""
     pathway: str = "DC"
+    refits: int = 0
+    unhealthy_refits: int = 0
 
     def __post_init__(self) -> None:
         if not self.parameters:

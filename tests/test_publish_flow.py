@@ -14,9 +14,11 @@ import pytest
 from flows.backtest import backtest
 from flows.forecast import forecast
 from flows.publish import publish
+from flows.sweep import sweep
 from flows.warehouse import connect
 from reports import fmt
 from tests.reports.chromium import find_chromium, open_page
+from tests.test_sweep_flow import grid_file
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -30,6 +32,8 @@ def published(fitted_db: dict, tmp_path_factory: pytest.TempPathFactory) -> dict
     backtest(db_path=fitted_db["db"], origins=["2025-04"], fast=False,
              config_path=fitted_db["config"])  # fmt: skip
     fc = forecast(db_path=fitted_db["db"], n_paths=50, max_draws=40)
+    swept = sweep(grid_file(reports), ["tariff_shock=0,2", "taiwan_tension=0,3"],
+                  db_path=fitted_db["db"])  # fmt: skip
     record = publish(db_path=fitted_db["db"], forecast_run_id=fc.run_id, reports_dir=reports)
     with connect(fitted_db["db"], read_only=True) as con:
         horizon = con.execute(
@@ -37,7 +41,12 @@ def published(fitted_db: dict, tmp_path_factory: pytest.TempPathFactory) -> dict
             "'baseline' AND measure = 'pathway_at_horizon' AND uncertainty = 'posterior'",
             [fc.run_id],
         ).fetchall()
-    return {"record": record, "reports": reports, "horizon": dict(horizon)}
+        dc = con.execute(
+            "SELECT mean FROM sweep_results WHERE sweep_id = ? AND pathway = 'DC' AND "
+            "measure = 'pathway_at_horizon' ORDER BY point_id",
+            [swept.sweep_id],
+        ).fetchall()
+    return {"record": record, "reports": reports, "horizon": dict(horizon), "sweep_dc": dc}
 
 
 def test_report_files_are_written(published: dict) -> None:
@@ -51,6 +60,14 @@ def test_report_shows_the_backtest_skill(published: dict) -> None:
     html = (published["record"].folder / "report.html").read_text()
     assert 'id="backtest"' in html
     assert "label rps, against persistence: better at" in html
+
+
+def test_report_shows_the_sweep_of_its_fit(published: dict) -> None:
+    html = (published["record"].folder / "report.html").read_text()
+    section = html[html.index('id="sweep"') : html.index("</section>", html.index('id="sweep"'))]
+    assert "Every grid point is run against the same fitted posterior" in section
+    for (mean,) in published["sweep_dc"]:  # the table shows each point's P(DC) as stored
+        assert f">{fmt.pct(mean)}<" in section
 
 
 def test_publishing_a_run_again_refreshes_it(published: dict, fitted_db: dict) -> None:

@@ -202,3 +202,13 @@ def test_backtest_verdicts_in_words(full_rendering_data: ReportData) -> None:
         "no clear difference at 12 months." in text
     )
     assert "against the same model without drivers: better at none" in text
+
+
+def test_sweep_says_when_points_come_from_refits(full_rendering_data: ReportData) -> None:
+    sweep = full_rendering_data.sweep
+    assert sweep is not None
+    shared = sections(render_html(full_rendering_data))["sweep"]
+    assert "Every grid point is run against the same fitted posterior" in shared
+    refitted = replace(full_rendering_data, sweep=replace(sweep, refits=3, unhealthy_refits=1))
+    text = sections(render_html(refitted))["sweep"]
+    assert "come from 3 fast refits" in text and "1 of which failed the health gate" in text
