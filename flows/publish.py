@@ -34,12 +34,25 @@ ASSUMPTIONS = (
     "handful of regime switches inform it, so driver effects are largely set by their priors.",
     "Scenario results are conditional on the assumed effect sizes and on the stated shock "
     "sizes in data/scenarios/, which are assumptions, not estimates.",
-    "Drivers follow fitted AR(1) paths from their last values; the calendar (truce expiry, "
-    "midterms, Party Congress, 2028 election) adds assumed shocks in every scenario.",
+    "{driver_paths}; the calendar (truce expiry, midterms, Party Congress, 2028 election) "
+    "adds assumed shocks in every scenario.",
     "US presidential approval for the second Trump term is not in the bundled data; W_US "
     "rests on the election calendar, inflation and unemployment from February 2025.",
     "Tariff months between the trackers (2020-04 to 2025-01) are treated as unobserved.",
 )
+
+
+DRIVER_PATHS = {
+    "ar1": "Drivers follow fitted AR(1) paths from their last values, with Gaussian shocks",
+    "bootstrap": "Drivers follow fitted AR(1) paths from their last values, with shocks "
+    "resampled in {block_months}-month blocks of the historical ones",
+}
+
+
+def assumptions(run: dict) -> tuple[str, ...]:
+    """The report's assumptions in words, naming how this forecast drew its driver paths."""
+    paths = DRIVER_PATHS[run["driver_paths"]].format(block_months=run["block_months"])
+    return tuple(a.format(driver_paths=paths) for a in ASSUMPTIONS)
 
 
 class PublishError(ValueError):
@@ -118,7 +131,7 @@ def gather(con, forecast_run_id: str | None = None) -> ReportData:
             'SELECT "column", "first", "last", months_observed FROM panel_coverage'
         ).pl(),
         freshness=_freshness(con),
-        assumptions=ASSUMPTIONS,
+        assumptions=assumptions(run),
         previous=_previous(con, info),
         sweep=_sweep(con, fit["run_id"]),
         **_backtest(con),

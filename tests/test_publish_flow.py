@@ -13,7 +13,7 @@ import pytest
 
 from flows.backtest import backtest
 from flows.forecast import forecast
-from flows.publish import publish
+from flows.publish import assumptions, publish
 from flows.sweep import sweep
 from flows.warehouse import connect
 from reports import fmt
@@ -62,6 +62,11 @@ def test_report_shows_the_backtest_skill(published: dict) -> None:
     assert "label rps, against persistence: better at" in html
 
 
+def test_assumptions_name_how_driver_paths_were_drawn(published: dict) -> None:
+    html = (published["record"].folder / "report.html").read_text()
+    assert "fitted AR(1) paths from their last values, with Gaussian shocks" in html
+
+
 def test_report_shows_the_sweep_of_its_fit(published: dict) -> None:
     html = (published["record"].folder / "report.html").read_text()
     section = html[html.index('id="sweep"') : html.index("</section>", html.index('id="sweep"'))]
@@ -103,3 +108,8 @@ def test_report_in_headless_chromium(published: dict) -> None:
     lines = {line.strip() for line in headline.splitlines()}
     for pathway, mean in published["horizon"].items():  # the warehouse's numbers, as shown
         assert fmt.pct(mean) in lines, pathway
+
+
+def test_bootstrap_forecasts_say_so() -> None:
+    said = " ".join(assumptions({"driver_paths": "bootstrap", "block_months": 6}))
+    assert "resampled in 6-month blocks of the historical ones" in said
