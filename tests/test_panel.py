@@ -103,3 +103,10 @@ def test_data_hash_changes_with_the_data(bundled_tables: dict[str, pl.DataFrame]
     revised["raw_cpi"] = revised["raw_cpi"].with_columns(pl.col("cpi_index") * 1.001)
     assert build_panel(revised).data_hash() != panel.data_hash()
     assert build_panel(bundled_tables).data_hash() == panel.data_hash()
+
+
+def test_data_hash_ignores_row_order(bundled_tables: dict[str, pl.DataFrame], panel) -> None:
+    # The warehouse returns rows in no fixed order; float means must not depend on it.
+    shuffled = {name: frame.sample(fraction=1.0, shuffle=True, seed=7) for name, frame in
+                bundled_tables.items()}  # fmt: skip
+    assert build_panel(shuffled).data_hash() == panel.data_hash()

@@ -355,8 +355,9 @@ def long_form(frame: pl.DataFrame, index: str, series: Sequence[str]) -> pl.Data
 def stable_mean(expr: pl.Expr) -> pl.Expr:
     """A group mean that gives the same bits on every run.
 
-    Polars' parallel group-by may sum a group in a different order from run to run, which
-    changes the last bit of a float mean and so the panel's data hash (and every refit
-    decision that depends on it). Collecting each group and averaging the list is sequential.
+    Polars' parallel group-by may sum a group in a different order from run to run, and the
+    warehouse may return rows in any order; either changes the last bit of a float mean and so
+    the panel's data hash (and every refit decision that depends on it). Sorting each group's
+    values first fixes the order of the sum whatever order the rows arrived in.
     """
-    return expr.implode().list.mean()
+    return expr.sort().implode().list.mean()
