@@ -7,6 +7,7 @@ and log no console error.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -28,14 +29,16 @@ CHROMIUM = find_chromium()
 @pytest.fixture(scope="module")
 def published(fitted_db: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
     reports = tmp_path_factory.mktemp("reports")
+    db = reports / "w.duckdb"  # a copy: the session's fit is shared with other test modules
+    shutil.copy(fitted_db["db"], db)
     # one test-sized backtest origin, so the report's skill section is exercised too
-    backtest(db_path=fitted_db["db"], origins=["2025-04"], fast=False,
+    backtest(db_path=db, origins=["2025-04"], fast=False,
              config_path=fitted_db["config"])  # fmt: skip
-    fc = forecast(db_path=fitted_db["db"], n_paths=50, max_draws=40)
+    fc = forecast(db_path=db, n_paths=50, max_draws=40)
     swept = sweep(grid_file(reports), ["tariff_shock=0,2", "taiwan_tension=0,3"],
-                  db_path=fitted_db["db"])  # fmt: skip
-    record = publish(db_path=fitted_db["db"], forecast_run_id=fc.run_id, reports_dir=reports)
-    with connect(fitted_db["db"], read_only=True) as con:
+                  db_path=db)  # fmt: skip
+    record = publish(db_path=db, forecast_run_id=fc.run_id, reports_dir=reports)
+    with connect(db, read_only=True) as con:
         horizon = con.execute(
             "SELECT pathway, mean FROM forecast_summaries WHERE run_id = ? AND scenario = "
             "'baseline' AND measure = 'pathway_at_horizon' AND uncertainty = 'posterior'",
@@ -46,7 +49,13 @@ def published(fitted_db: dict, tmp_path_factory: pytest.TempPathFactory) -> dict
             "measure = 'pathway_at_horizon' ORDER BY point_id",
             [swept.sweep_id],
         ).fetchall()
-    return {"record": record, "reports": reports, "horizon": dict(horizon), "sweep_dc": dc}
+    return {
+        "record": record,
+        "reports": reports,
+        "db": db,
+        "horizon": dict(horizon),
+        "sweep_dc": dc,
+    }
 
 
 def test_report_files_are_written(published: dict) -> None:
@@ -75,13 +84,13 @@ def test_report_shows_the_sweep_of_its_fit(published: dict) -> None:
         assert f">{fmt.pct(mean)}<" in section
 
 
-def test_publishing_a_run_again_refreshes_it(published: dict, fitted_db: dict) -> None:
+def test_publishing_a_run_again_refreshes_it(published: dict) -> None:
     run_id = published["record"].run_id
     again = publish(
-        db_path=fitted_db["db"], forecast_run_id=run_id, reports_dir=published["reports"]
+        db_path=published["db"], forecast_run_id=run_id, reports_dir=published["reports"]
     )
     assert again.folder == published["record"].folder
-    with connect(fitted_db["db"], read_only=True) as con:
+    with connect(published["db"], read_only=True) as con:
         rows = con.execute("SELECT count(*) FROM reports WHERE run_id = ?", [run_id]).fetchall()
     assert rows == [(1,)]
 
