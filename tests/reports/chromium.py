@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -170,12 +172,15 @@ def _devtools_url(process: subprocess.Popen, profile: Path) -> str:
 @contextmanager
 def open_page(executable: str, width: int = 1200, height: int = 900) -> Iterator[Page]:
     """Start Chromium with a fresh profile and yield a blank tab with events enabled."""
-    with tempfile.TemporaryDirectory(prefix="winset-chromium-") as tmp:
+    # Chromium's helper processes can still write to the profile for a moment after the
+    # browser exits; the whole process group is stopped, and leftovers never fail a test.
+    with tempfile.TemporaryDirectory(prefix="winset-chromium-", ignore_cleanup_errors=True) as tmp:
         profile = Path(tmp)
         process = subprocess.Popen(
             [executable, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         try:
             with connect(_devtools_url(process, profile), max_size=None) as ws:
@@ -194,9 +199,17 @@ def open_page(executable: str, width: int = 1200, height: int = 900) -> Iterator
                 )
                 yield page
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            _stop_group(process)
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    """SIGTERM Chromium and its helpers (one session), SIGKILL whatever outlives 10 s."""
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
