@@ -26,6 +26,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from flows import settings
+from models.strict import StrictModel
 
 if TYPE_CHECKING:
     from prefect import Flow
@@ -39,11 +40,7 @@ class ServeError(ValueError):
     """A ``prefect.yaml`` that cannot be served; one line naming the file and field."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class CronEntry(_Strict):
+class CronEntry(StrictModel):
     """One schedule: a cron line in a time zone (IANA name)."""
 
     cron: str
@@ -61,11 +58,11 @@ class CronEntry(_Strict):
         return self
 
 
-class _WorkPool(_Strict):
+class _WorkPool(StrictModel):
     name: None = Field(None, description="served deployments use no work pool")
 
 
-class DeploymentSpec(_Strict):
+class DeploymentSpec(StrictModel):
     """A deployment as ``prefect.yaml`` declares it (the keys winset serves, nothing else)."""
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")

@@ -24,8 +24,6 @@ from typing import Any, Literal
 import numpy as np
 import yaml
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     PositiveFloat,
     PositiveInt,
@@ -36,6 +34,7 @@ from pydantic import (
 
 from models.drivers import DEFAULT_COMPOSITES, INTERACTION_SEPARATOR, Composite
 from models.priors import Prior, normal
+from models.strict import StrictModel
 
 THEORY_BETA: dict[str, Prior] = {
     "W_US": normal(0.3, 0.3),
@@ -50,11 +49,7 @@ class ConfigError(ValueError):
     """A config a user wrote wrongly; the message names the file (if any) and each field."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class PriorsConfig(_Strict):
+class PriorsConfig(StrictModel):
     """Priors. State means and scales are on the standardised scale of each series."""
 
     stay_logit: float = Field(4.0, gt=0, description="diagonal minus off-diagonal logit")
@@ -87,7 +82,7 @@ class PriorsConfig(_Strict):
         return prior
 
 
-class SamplerConfig(_Strict):
+class SamplerConfig(StrictModel):
     backend: Literal["numpyro", "nutpie", "pymc"] = "numpyro"
     chains: PositiveInt = 4
     draws: PositiveInt = 1000
@@ -96,14 +91,14 @@ class SamplerConfig(_Strict):
     target_accept: float = Field(0.9, gt=0, lt=1)
 
 
-class HealthConfig(_Strict):
+class HealthConfig(StrictModel):
     max_rhat: float = Field(1.01, gt=1)
     min_ess: PositiveFloat = 400.0
     max_divergences: int = Field(0, ge=0)
     min_bfmi: float = Field(0.3, ge=0)
 
 
-class ModelConfig(_Strict):
+class ModelConfig(StrictModel):
     """Everything that defines a fit. ``series[0]`` is the tension series."""
 
     name: str = "winset-hmm"

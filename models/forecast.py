@@ -52,12 +52,12 @@ from models.scenarios import (
     Scenario,
     ScenarioError,
     Shock,
-    StrictModel,
     load_validated,
     shock_matrix,
 )
 from models.simulate import simulate
 from models.simulation_result import SimulationResult
+from models.strict import StrictModel
 
 if TYPE_CHECKING:
     import xarray as xr

@@ -28,10 +28,11 @@ from typing import Any
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator
 
 from models.driver_paths import interaction_parts
 from models.drivers import DEFAULT_COMPOSITES
+from models.strict import StrictModel
 
 KNOWN_DRIVERS: tuple[str, ...] = tuple(c.name for c in DEFAULT_COMPOSITES)
 CALENDAR_FILE = "calendar.yaml"
@@ -40,10 +41,6 @@ _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 class ScenarioError(ValueError):
     """A scenario or calendar file a user wrote wrongly; the message names file and field."""
-
-
-class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Shock(StrictModel):
