@@ -22,11 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from flows import settings
-from models.strict import StrictModel
+from models.strict import StrictModel, read_yaml
 
 if TYPE_CHECKING:
     from prefect import Flow
@@ -92,12 +91,7 @@ class _ProjectFile(BaseModel):
 
 def read_project(path: Path = PROJECT_FILE) -> list[DeploymentSpec]:
     """The deployments declared in ``path``, validated; errors name the file and the field."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ServeError(f"{path}: cannot read ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        raise ServeError(f"{path}: not valid YAML ({exc})") from None
+    raw = read_yaml(path, ServeError)
     try:
         project = _ProjectFile.model_validate(raw)
     except ValidationError as exc:

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import yaml
 from pydantic import (
     Field,
     PositiveFloat,
@@ -34,7 +33,7 @@ from pydantic import (
 
 from models.drivers import DEFAULT_COMPOSITES, INTERACTION_SEPARATOR, Composite
 from models.priors import Prior, normal
-from models.strict import StrictModel
+from models.strict import StrictModel, field_errors, read_yaml
 
 THEORY_BETA: dict[str, Prior] = {
     "W_US": normal(0.3, 0.3),
@@ -194,25 +193,11 @@ class ModelConfig(StrictModel):
         try:
             return cls.model_validate(raw)
         except ValidationError as exc:
-            raise ConfigError(_describe(exc, source)) from None
-
-
-def _describe(exc: ValidationError, source: str) -> str:
-    lines = []
-    for err in exc.errors():
-        field = ".".join(str(part) for part in err["loc"])
-        message = err["msg"].removeprefix("Value error, ")
-        lines.append(f"{field}: {message}" if field else message)
-    return f"{source}: invalid model config\n  " + "\n  ".join(lines)
+            lines = field_errors(exc)
+            raise ConfigError(f"{source}: invalid model config\n  " + "\n  ".join(lines)) from None
 
 
 def from_yaml(path: str | Path) -> ModelConfig:
     """Load a config from YAML (``safe_load``); every error names the file and the field."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
-    return ModelConfig.from_dict(raw, source=str(path))
+    return ModelConfig.from_dict(read_yaml(path, ConfigError), source=str(path))

@@ -27,12 +27,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator
 
 from models.driver_paths import interaction_parts
 from models.drivers import DEFAULT_COMPOSITES
-from models.strict import StrictModel
+from models.strict import StrictModel, field_errors, read_yaml
 
 KNOWN_DRIVERS: tuple[str, ...] = tuple(c.name for c in DEFAULT_COMPOSITES)
 CALENDAR_FILE = "calendar.yaml"
@@ -98,29 +97,14 @@ class Calendar(StrictModel):
     events: tuple[CalendarEvent, ...]
 
 
-def _read(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError(f"{path}:{where} not valid YAML ({problem})") from None
-
-
 def load_validated[M: BaseModel](model: type[M], path: Path, drivers: tuple[str, ...]) -> M:
-    raw = _read(path)
+    raw = read_yaml(path, ScenarioError)
     if not isinstance(raw, dict):
         raise ScenarioError(f"{path}: expected a mapping of fields, got {type(raw).__name__}")
     try:
         return model.model_validate(raw, context={"drivers": drivers})
     except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            field = ".".join(str(part) for part in err["loc"])
-            lines.append(f"{field}: {err['msg'].removeprefix('Value error, ')}")
+        lines = field_errors(exc)
         message = f"{path}: invalid {model.__name__.lower()}\n  " + "\n  ".join(lines)
         raise ScenarioError(message) from None
 

@@ -107,7 +107,7 @@ def test_bad_config_names_the_field(raw: dict, field: str, words: str) -> None:
 def test_yaml_errors_name_the_file(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text("series: [tension\n")
-    with pytest.raises(ConfigError, match=r"broken\.yaml: not valid YAML"):
+    with pytest.raises(ConfigError, match=r"broken\.yaml: line 2 not valid YAML"):
         from_yaml(broken)
     listing = tmp_path / "list.yaml"
     listing.write_text("- tension\n")
