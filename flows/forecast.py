@@ -82,22 +82,12 @@ def _model_run(con, db_path: Path, model_run_id: str | None) -> dict[str, Any]:
     ``prior_sweep``) has deliberately changed priors and fast sampling, and is used only
     when named.
     """
-    tables = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    columns = {
-        c
-        for (c,) in con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'model_runs'"
-        ).fetchall()
-    }
-    newest = "healthy AND purpose = 'fit'" if "purpose" in columns else "healthy"
-    where, args = ("run_id = ?", [model_run_id]) if model_run_id else (newest, [])
-    found = (
-        con.sql(
-            f"SELECT * FROM model_runs WHERE {where} ORDER BY created_at DESC LIMIT 1", params=args
-        ).pl()
-        if "model_runs" in tables  # a warehouse from before fits were recorded
-        else pl.DataFrame()
+    where, args = (
+        ("run_id = ?", [model_run_id]) if model_run_id else ("healthy AND purpose = 'fit'", [])
     )
+    found = con.sql(
+        f"SELECT * FROM model_runs WHERE {where} ORDER BY created_at DESC LIMIT 1", params=args
+    ).pl()
     if not found.height and model_run_id:
         raise ForecastError(f"{db_path}: no fit {model_run_id!r} in model_runs")
     if not found.height:

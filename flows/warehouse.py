@@ -73,7 +73,11 @@ class TableStatus:
 
 @contextmanager
 def connect(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse (migrated to the latest schema unless ``read_only``)."""
+    """Open the warehouse: migrated to the latest schema, or, ``read_only``, checked to be at it.
+
+    Readers can then rely on every table and column of the current schema; a warehouse last
+    written by an older winset gets one clear line instead of a missing-column error.
+    """
     path = Path(path)
     if read_only and not path.exists():
         raise WarehouseError(f"{path}: no warehouse yet; run `winset ingest` first")
@@ -83,7 +87,9 @@ def connect(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyC
     except duckdb.IOException as exc:
         raise _busy_or_broken(path, exc) from None
     try:
-        if not read_only:
+        if read_only:
+            _require_current(con, path)
+        else:
             migrate(con)
         yield con
     finally:
@@ -114,6 +120,22 @@ def migrations() -> list[tuple[int, str, str]]:
         if match:
             found.append((int(match.group(1)), match.group(2), entry.read_text()))
     return sorted(found)
+
+
+def _require_current(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    tables = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    done = (
+        {v for (v,) in con.execute("SELECT version FROM schema_migrations").fetchall()}
+        if "schema_migrations" in tables
+        else set()
+    )
+    missing = [v for v, _, _ in migrations() if v not in done]
+    if missing:
+        raise WarehouseError(
+            f"{path}: the warehouse schema is older than this winset (migration "
+            f"{missing[0]:03d} not applied); any writing command, e.g. `winset ingest`, "
+            "migrates it"
+        )
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:

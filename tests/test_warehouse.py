@@ -20,6 +20,7 @@ from flows.sources.base import Parsed, rejects_frame
 from flows.warehouse import (
     Batch,
     WarehouseBusy,
+    WarehouseError,
     connect,
     migrations,
     read_table,
@@ -51,6 +52,20 @@ def test_migrations_apply_once_in_order(tmp_path: Path) -> None:
     assert versions == [v for v, _, _ in migrations()]
     with connect(db) as con:  # reopening applies nothing twice
         assert con.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == len(versions)
+
+
+def test_readers_refuse_a_warehouse_behind_the_schema(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    with connect(db) as con:  # as if written by a winset before the newest migration
+        newest = migrations()[-1][0]
+        con.execute("DELETE FROM schema_migrations WHERE version = ?", [newest])
+    behind = rf"migration {newest:03d} not applied.*winset ingest"
+    with pytest.raises(WarehouseError, match=behind), connect(db, read_only=True):
+        pass
+    bare = tmp_path / "bare.duckdb"
+    duckdb.connect(str(bare)).close()  # a DuckDB file winset never wrote
+    with pytest.raises(WarehouseError, match="schema is older"), connect(bare, read_only=True):
+        pass
 
 
 def test_same_file_twice_changes_nothing(tmp_path: Path, data_dir: Path) -> None:
