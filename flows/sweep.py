@@ -110,6 +110,7 @@ class Refit:
     mode: str  # fast (ModelConfig.fast()) | custom (sampler and gate of another config file)
     healthy: bool
     problems: str
+    posterior_path: Path
     reused: bool  # an identical fit (config and data hash) was already recorded
 
     def describe(self) -> str:
@@ -248,7 +249,15 @@ def refit(db_path: Path, setting: Setting, config, data_hash: str, mode: str) ->
         reused = False
     else:
         reused = True
-    return Refit(setting, found["run_id"], mode, bool(found["healthy"]), found["problems"], reused)
+    return Refit(
+        setting,
+        found["run_id"],
+        mode,
+        bool(found["healthy"]),
+        found["problems"],
+        Path(found["posterior_path"]),
+        reused,
+    )
 
 
 def _inputs(posterior, config, model: FittedModel, spec: Grid) -> ForecastInputs:
@@ -258,15 +267,11 @@ def _inputs(posterior, config, model: FittedModel, spec: Grid) -> ForecastInputs
     )
 
 
-def _refit_inputs(run: Refit, config, model: FittedModel, spec: Grid, db_path: Path):
+def _refit_inputs(run: Refit, config, model: FittedModel, spec: Grid) -> ForecastInputs:
     """Simulator inputs from a refit's posterior (checked against its config and the data)."""
     from models.posterior_io import load_posterior
 
-    with connect(db_path, read_only=True) as con:
-        [(path,)] = con.execute(
-            "SELECT posterior_path FROM model_runs WHERE run_id = ?", [run.model_run_id]
-        ).fetchall()
-    posterior = load_posterior(path, config, data_hash=model.run["data_hash"])
+    posterior = load_posterior(run.posterior_path, config, data_hash=model.run["data_hash"])
     return _inputs(posterior.idata, config, model, spec)
 
 
@@ -299,7 +304,7 @@ def sweep_flow(
         for setting, config in configs.items()
     }
     inputs: dict[Setting, ForecastInputs] = {
-        s: _refit_inputs(refits[s], configs[s], model, spec, db_path) for s in configs
+        s: _refit_inputs(refits[s], configs[s], model, spec) for s in configs
     } or {(): _inputs(model.posterior.idata, model.config, model, spec)}
     first = next(iter(inputs.values()))
     months = first.months_to(spec.horizon)

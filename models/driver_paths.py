@@ -46,7 +46,7 @@ from the simulated (and shocked) parts, as :mod:`models.drivers` builds them for
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -55,7 +55,7 @@ from models.drivers import INTERACTION_SEPARATOR
 MAX_PHI = 0.99
 DEFAULT_BLOCK_MONTHS = 6  # bootstrap block length; the module docstring gives the reason
 DriverPaths = Literal["ar1", "bootstrap"]
-DRIVER_PATHS: tuple[str, ...] = ("ar1", "bootstrap")
+DRIVER_PATHS: tuple[str, ...] = get_args(DriverPaths)
 DTYPE = np.float32  # simulation precision: drivers are O(1) z-scores; halves memory traffic
 
 
