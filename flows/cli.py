@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
+import os
+import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -45,14 +48,12 @@ def _quiet_prefect(verbose: bool) -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-def _run[T](step: str, fn: Callable[..., T], *args: Any, verbose: bool = False, **kwargs: Any) -> T:
+def _run[T](step: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run one step with a spinner; turn user-caused errors into one line and exit 2."""
-    from flows.ingest import IngestFailed
-    from flows.sources.base import SourceError
+    from flows.sources.base import IngestFailed, SourceError
     from flows.warehouse import WarehouseError
 
     try:
-        _quiet_prefect(verbose)
         with err.status(f"{step}…"):
             return fn(*args, **kwargs)
     except IngestFailed as exc:
@@ -64,6 +65,60 @@ def _run[T](step: str, fn: Callable[..., T], *args: Any, verbose: bool = False, 
     except (SourceError, WarehouseError, ValueError) as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
+
+
+def _orchestrate(verbose: bool) -> str | None:
+    """Prepare a command that runs flows; call it before anything imports Prefect.
+
+    Starts Prefect's temporary API server once for the process (a failure is one line and
+    exit 2), quiets Prefect's logs unless ``verbose``, and makes Ctrl-C and SIGTERM stop the
+    command at once. Returns the temporary server's API URL (None if a server is configured).
+    Commands with nothing to orchestrate never call it, so they never import Prefect.
+    """
+    from flows.prefect_api import PrefectUnavailable, ensure_api_server
+
+    _stop_on_signals()
+    try:
+        with err.status("Starting Prefect's API server…"):
+            temporary_api = ensure_api_server()
+    except PrefectUnavailable as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    import prefect  # noqa: F401  (its logging set-up runs at import, before levels are lowered)
+
+    _quiet_prefect(verbose)
+    return temporary_api
+
+
+def _stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM end a flow command at once, with a message and no process left over.
+
+    Prefect runs tasks in worker threads that a KeyboardInterrupt cannot stop, so the process
+    used to finish its work (or a whole sweep) before noticing. Ending it at once is safe:
+    every warehouse write is one transaction and every posterior or report is renamed into
+    place when complete, so an interrupted run keeps nothing half-written, as after kill -9.
+    """
+
+    def stop(signum: int, _frame: object) -> None:
+        err.print(
+            f"\nInterrupted ({signal.Signals(signum).name}): stopped. Writes are "
+            "all-or-nothing, so nothing half-written was kept.",
+            highlight=False,
+        )
+        _end_child_processes()
+        os._exit(128 + signum)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stop)
+
+
+def _end_child_processes() -> None:
+    """Our children: Prefect's temporary server and the workers of a process-pool sweep."""
+    from flows.prefect_api import stop_api_server
+
+    stop_api_server()
+    for child in multiprocessing.active_children():
+        child.kill()
 
 
 def _parse_base_urls(values: list[str]) -> dict[str, str]:
@@ -99,15 +154,16 @@ def ingest(
     verbose: VerboseOption = False,
 ) -> None:
     """Ingest the bundled data (default), the live publishers' files, or your own files."""
-    from flows.ingest import LiveOptions
-    from flows.ingest import ingest as ingest_flow
-
     files = []
     if file:
         if not source or len(source) != 1:
             raise _usage("--file needs exactly one --source (e.g. --source gdelt)")
         name, _, dataset = source[0].partition(":")
         files = [(name, dataset or None, path) for path in file]
+    _orchestrate(verbose)
+    from flows.ingest import LiveOptions
+    from flows.ingest import ingest as ingest_flow
+
     live_options = None
     if live:
         live_options = LiveOptions(
@@ -124,7 +180,6 @@ def ingest(
         sources=None if files else source,
         live=live_options,
         files=files,
-        verbose=verbose,
     )
     out.print(
         f"Ingested {summary.files} files: {summary.inserted} rows new, {summary.updated} changed, "
@@ -202,11 +257,11 @@ def fit(
     verbose: VerboseOption = False,
 ) -> None:
     """Fit the pathway model on the stored panel; every fit is recorded in `model_runs`."""
+    _orchestrate(verbose)
     from flows.fit import fit_model
 
     record = _run(
         "Fitting the pathway model", fit_model, db_path=db, config_path=config, fast=fast,
-        verbose=verbose,
     )  # fmt: skip
     out.print(record.describe(), highlight=False, soft_wrap=True)
     _exit_if_unhealthy(record)
@@ -227,11 +282,11 @@ def run(
     verbose: VerboseOption = False,
 ) -> None:
     """The main job: ingest, build the panel, fit (if needed), forecast and publish the report."""
+    _orchestrate(verbose)
     from flows.pipeline import pipeline
 
     result = _run(
         "Running the pipeline", pipeline, db_path=db, config_path=config, fast=fast,
-        verbose=verbose,
     )  # fmt: skip
     out.print(result.describe(), highlight=False, soft_wrap=True)
     _print_status(db)
@@ -273,13 +328,14 @@ def forecast(
     verbose: VerboseOption = False,
 ) -> None:
     """Simulate scenarios from a healthy fit to the horizon; results in `forecasts`."""
+    _orchestrate(verbose)
     from flows.forecast import forecast as forecast_flow
 
     given = {"seed": seed, "driver_paths": driver_paths, "block_months": block_months}
     defaults_replaced = {k: v for k, v in given.items() if v is not None}
     record = _run(
         "Forecasting", forecast_flow, db_path=db, scenarios=scenario, n_paths=paths,
-        horizon=horizon, model_run_id=model_run, verbose=verbose, **defaults_replaced,
+        horizon=horizon, model_run_id=model_run, **defaults_replaced,
     )  # fmt: skip
     out.print(record.describe(), highlight=False, soft_wrap=True)
 
@@ -310,12 +366,13 @@ def sweep(
 ) -> None:
     """Run a grid of scenario parameters (and prior axes, refitted fast) against one fitted
     posterior (`sweep_results`)."""
+    _orchestrate(verbose)
     from flows.sweep import sweep as sweep_flow
 
     record = _run(
         "Sweeping", sweep_flow, grid_path=grid_file, grid=grid, db_path=db,
         dask_address=dask_address, runner="threads" if threads else "processes",
-        workers=workers, driver_paths=driver_paths, block_months=block_months, verbose=verbose,
+        workers=workers, driver_paths=driver_paths, block_months=block_months,
     )  # fmt: skip
     out.print(record.describe(), highlight=False, soft_wrap=True)
 
@@ -329,11 +386,10 @@ def publish(
     verbose: VerboseOption = False,
 ) -> None:
     """Render a forecast run's report into var/reports/ (latest only for healthy runs)."""
+    _orchestrate(verbose)
     from flows.publish import publish as publish_flow
 
-    record = _run(
-        "Publishing", publish_flow, db_path=db, forecast_run_id=forecast_run, verbose=verbose
-    )
+    record = _run("Publishing", publish_flow, db_path=db, forecast_run_id=forecast_run)
     out.print(record.describe(), highlight=False, soft_wrap=True)
 
 
@@ -358,12 +414,13 @@ def backtest(
     verbose: VerboseOption = False,
 ) -> None:
     """Rolling-origin backtest: refit at each origin on what was known then, score what followed."""
+    _orchestrate(verbose)
     from flows.backtest import backtest as backtest_flow
 
     months = [m.strip() for m in origins.split(",") if m.strip()] if origins else None
     record = _run(
         "Backtesting", backtest_flow, db_path=db, origins=months, fast=fast, config_path=config,
-        quarterly=quarterly, verbose=verbose,
+        quarterly=quarterly,
     )  # fmt: skip
     out.print(record.describe(), highlight=False, soft_wrap=True)
 
@@ -384,25 +441,27 @@ def serve(
 
     Prefect's logs are always shown: they are the record of a long-running scheduler.
     """
+    temporary_api = _orchestrate(verbose=True)
     from flows.serve import PROJECT_FILE, prepare, serve_forever
 
     project_file = file or PROJECT_FILE
     served = _run(
         f"Reading {project_file}", prepare, project_file, db_path=db, config_path=config,
-        verbose=True,
     )  # fmt: skip
-    out.print(_serve_banner(project_file, served), highlight=False, soft_wrap=True)
+    out.print(_serve_banner(project_file, served, temporary_api), highlight=False, soft_wrap=True)
+    # From here Prefect's runner stops gracefully itself (pausing the schedules) on Ctrl-C,
+    # as a KeyboardInterrupt, and on SIGTERM, with its own handler.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     serve_forever(served)
     out.print("Stopped serving; the schedules are paused until the next `winset serve`.")
 
 
-def _serve_banner(project_file: Path, served: list) -> str:
+def _serve_banner(project_file: Path, served: list, temporary_api: str | None) -> str:
     from prefect.settings import get_current_settings
 
-    api = get_current_settings().api.url
     where = (
-        f"on the Prefect server {api}"
-        if api
+        f"on the Prefect server {get_current_settings().api.url}"
+        if not temporary_api
         else "on a temporary Prefect server that stops with this process (set "
         "PREFECT_API_URL to a `prefect server start` to keep runs and see them in the UI)"
     )

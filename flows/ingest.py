@@ -20,16 +20,8 @@ from prefect.cache_policies import NONE
 from flows import settings
 from flows.fetch import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, TransientFetchError, fetch, sha256
 from flows.sources import SOURCES, get_source
-from flows.sources.base import Source, SourceError
+from flows.sources.base import IngestFailed, Source, SourceError
 from flows.warehouse import Batch, IngestSummary, connect, write_ingest
-
-
-class IngestFailed(Exception):
-    """One or more sources could not be read; nothing was written."""
-
-    def __init__(self, errors: Sequence[str]) -> None:
-        self.errors = list(errors)
-        super().__init__("; ".join(self.errors))
 
 
 @dataclass(frozen=True)

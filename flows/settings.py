@@ -33,12 +33,15 @@ def cache_dir() -> Path:
 
 def configure_environment() -> None:
     """Process defaults that only work if set before ``prefect``, ``pytensor`` or ``jax`` load:
-    Prefect offline (no analytics), compiler caches in the project cache folder."""
+    Prefect offline (no analytics), its home and start-up wait (``flows/prefect_api.py``),
+    compiler caches in the project cache folder."""
+    from flows import prefect_api  # imports no Prefect
     from models import runtime  # imports neither pytensor nor jax
 
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
+    prefect_api.configure(var_dir())
     runtime.configure(cache_dir() / "pytensor")
 
 

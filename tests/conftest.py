@@ -7,18 +7,20 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+# Posteriors, reports, default warehouses and Prefect's home of the tests go to a temporary
+# folder, never to the project's var/ (where `make run` keeps the real ones). Set before
+# `flows` is imported: importing it fixes Prefect's home.
+os.environ.setdefault("WINSET_VAR_DIR", tempfile.mkdtemp(prefix="winset-test-var-"))
+
 import polars as pl
 import pytest
 import yaml
 
-from flows import settings  # noqa: F401  (sets Prefect's offline defaults before prefect imports)
+from flows import settings  # noqa: F401  (Prefect's offline defaults before it imports)
 from flows.sources import SOURCES
 from tests.local_http import LocalServer
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
-# Posteriors, reports and default warehouses of the tests go to a temporary folder, never to
-# the project's var/ (where `make run` keeps the real ones).
-os.environ.setdefault("WINSET_VAR_DIR", tempfile.mkdtemp(prefix="winset-test-var-"))
 
 
 @pytest.fixture(scope="session")

@@ -48,6 +48,14 @@ class SourceError(Exception):
         return f"{', '.join(where)}: {self.message}"
 
 
+class IngestFailed(Exception):
+    """One or more sources could not be read; nothing was written."""
+
+    def __init__(self, errors: Sequence[str]) -> None:
+        self.errors = list(errors)
+        super().__init__("; ".join(self.errors))
+
+
 @dataclass(frozen=True)
 class Parsed:
     """What a connector returns for one file: the rows it kept and the rows it refused."""
