@@ -40,8 +40,8 @@ browser:
 $(UV):
 	python3 -m pip install --quiet --disable-pip-version-check --target $(UV_DIR) uv
 
-$(STAMP): $(UV) uv.lock pyproject.toml .python-version
+$(STAMP): $(UV) uv.lock pyproject.toml .python-version Makefile
 	@python=$$(scripts/find-python 2>/dev/null || { $(UV) python install 3.12 >&2 && $(UV) python find 3.12; }) \
 	  && echo "Using $$python" \
-	  && $(UV) sync --locked --python "$$python"
+	  && $(UV) sync --locked --compile-bytecode --python "$$python"
 	@touch $@
