@@ -93,7 +93,7 @@ def flag(yes: str) -> Converter:
 
 def parse(content: bytes, file: str) -> Parsed:
     """VoteHub's JSON list of polls (live) or the repository's CSV of it (bundle)."""
-    if decode(content, file).lstrip().startswith("["):
+    if decode(content, file).lstrip()[:1] in ("[", "{"):
         return _parse_json(content, file)
     return _parse_csv(content, file)
 
