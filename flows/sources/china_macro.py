@@ -82,28 +82,28 @@ def parse_wind(series: WindSeries):
         kept: list[tuple[dt.date, float | None]] = []
         rejects: list[tuple[int, str | None, str, str]] = []
         seen: dict[dt.date, int] = {}
-        for number_, raw in enumerate(lines[HEADER_LINES:], start=HEADER_LINES + 1):
+        for line, raw in enumerate(lines[HEADER_LINES:], start=HEADER_LINES + 1):
             cells = next(csv.reader([raw]), [])
             if not cells or not cells[0].strip():
                 break  # the footer: a blank row, then the source note
             if len(cells) != 2:
-                rejects.append((number_, None, f"expected 2 fields, found {len(cells)}", raw))
+                rejects.append((line, None, f"expected 2 fields, found {len(cells)}", raw))
                 continue
             try:
                 day = _period_end(cells[0], series.frequency)
             except ValueError as exc:
-                rejects.append((number_, "date", str(exc), raw))
+                rejects.append((line, "date", str(exc), raw))
                 continue
             try:
                 value = number()(cells[1])
             except ValueError as exc:
-                rejects.append((number_, "value", str(exc), raw))
+                rejects.append((line, "value", str(exc), raw))
                 continue
             if day in seen:
                 reason = f"duplicate key period_end={day}: first seen on row {seen[day]}"
-                rejects.append((number_, "date", reason, raw))
+                rejects.append((line, "date", reason, raw))
                 continue
-            seen[day] = number_
+            seen[day] = line
             kept.append((day, value))
         rows = pl.DataFrame(
             {
