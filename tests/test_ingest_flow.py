@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.ingest import ingest
-from flows.sources import SOURCES, approval_votehub, fred, gdelt
+from flows.sources import SOURCES, approval_votehub, china_macro, fred, gdelt
 from flows.warehouse import LINEAGE_COLUMNS, connect, read_table
 from tests.local_http import LocalServer
 from tests.sources.helpers import votehub_json
@@ -238,6 +238,16 @@ def test_wrong_delimiter(warehouse: Path, tmp_path: Path, expch: bytes) -> None:
     fails_cleanly(
         warehouse, path, f"{path}, row 1: wrong delimiter: expected ',', the header is split by ';'"
     )
+
+
+def test_wind_export_resaved_as_utf8_is_refused(
+    warehouse: Path, tmp_path: Path, data_dir: Path
+) -> None:
+    pmi = china_macro.SOURCE.dataset("manufacturing_pmi")
+    path = tmp_path / "pmi.csv"
+    path.write_bytes((data_dir / pmi.bundled).read_bytes().decode("gbk").encode("utf-8"))
+    expected = f"{path}: UTF-8 text; Wind exports are GBK-encoded (re-export from Wind)"
+    fails_cleanly(warehouse, path, expected, source="china_macro:manufacturing_pmi")
 
 
 def test_missing_column(warehouse: Path, tmp_path: Path, expch: bytes) -> None:
