@@ -30,7 +30,6 @@ from typing import Any
 import polars as pl
 
 from flows.sources.base import (
-    REJECT_SCHEMA,
     Converter,
     Dataset,
     Parsed,
@@ -121,15 +120,14 @@ def _parse_csv(content: bytes, file: str) -> Parsed:
     bad_net = rows.filter(
         (pl.col("value") - (pl.col("approve") - pl.col("disapprove"))).abs() > 0.05
     )
-    problems = [(r, "approve", "approve + disapprove exceeds 100") for r in bad_sum["poll_id"]]
-    problems += [(r, "value", "value is not approve - disapprove") for r in bad_net["poll_id"]]
-    if problems:
+    problems = {r: ("value", "value is not approve - disapprove") for r in bad_net["poll_id"]}
+    problems |= {r: ("approve", "approve + disapprove exceeds 100") for r in bad_sum["poll_id"]}
+    if problems:  # one reject per poll, the first problem in column order
         line_of = _lines_by_id(lines)
         extra = rejects_frame(
-            [(line_of[pid], fld, why, lines[line_of[pid] - 1]) for pid, fld, why in problems]
+            [(line_of[p], fld, why, lines[line_of[p] - 1]) for p, (fld, why) in problems.items()]
         )
-        refused = {pid for pid, _, _ in problems}
-        rows = rows.filter(~pl.col("poll_id").is_in(refused))
+        rows = rows.filter(~pl.col("poll_id").is_in(list(problems)))
         rejects = pl.concat([parsed.rejects, extra]).sort("row")
     else:
         rejects = parsed.rejects
@@ -171,8 +169,7 @@ def _parse_json(content: bytes, file: str) -> Parsed:
             continue
         seen[row["poll_id"]] = position
         rows.append(row)
-    frame = pl.DataFrame(rows, schema=SCHEMA, orient="row") if rows else pl.DataFrame(schema=SCHEMA)
-    return Parsed(frame, rejects_frame(rejects) if rejects else pl.DataFrame(schema=REJECT_SCHEMA))
+    return Parsed(pl.DataFrame(rows, schema=SCHEMA), rejects_frame(rejects))
 
 
 class _Refused(Exception):

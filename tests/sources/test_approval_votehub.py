@@ -96,6 +96,11 @@ def test_non_numeric_or_impossible_share_is_rejected(data_dir: Path, tmp_path: P
     assert parsed.rejects.select("row", "field").row(0) == (2, "approve")
     parsed = DATASET.parse(excerpt(data_dir, tmp_path, ",56.0,39.0,", ",156.0,39.0,"), "e.csv")
     assert "0..100" in parsed.rejects.row(0, named=True)["reason"]
+    content = excerpt(data_dir, tmp_path, ",56.0,39.0,17.0,", ",66.0,39.0,27.0,")
+    parsed = DATASET.parse(content, "e.csv")
+    assert parsed.rejects.select("row", "field", "reason").rows() == [
+        (2, "approve", "approve + disapprove exceeds 100")
+    ]
 
 
 def test_net_value_that_disagrees_is_rejected_with_its_line(data_dir: Path, tmp_path: Path) -> None:
