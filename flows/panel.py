@@ -18,7 +18,18 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from flows.sources import approval, gdelt, gdelt_graph, tariffs, timeline
+from flows.sources import (
+    approval,
+    approval_votehub,
+    china_macro,
+    gdelt,
+    gdelt_graph,
+    pla_activity,
+    state_visits,
+    tariffs,
+    timeline,
+    unga,
+)
 from flows.sources.base import stable_mean
 
 Raw = Mapping[str, pl.DataFrame]
@@ -43,6 +54,8 @@ EVENT_DATES = {
     "raw_tariff_actions": "date",
     "raw_tariffs": "date",
     "raw_approval": "poll_end",
+    "raw_approval_votehub": "date_end",
+    "raw_pla_activity": "date",
 }
 
 
@@ -141,9 +154,17 @@ def _tariff_actions(actions: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _approval(polls: pl.DataFrame) -> pl.DataFrame:
-    """One approval figure per month: in a handover month, the president in office at its end."""
-    monthly = approval.monthly_approval(polls)
+def _approval(polls: pl.DataFrame, votehub: pl.DataFrame) -> pl.DataFrame:
+    """One approval figure per month: in a handover month, the president with more polls.
+
+    The historical compilation ends with Biden; VoteHub's polls (one per survey, adults first)
+    carry Trump's second term on, so the series is observed to the latest poll.
+    """
+    columns = ["president", "poll_end", "approval"]
+    both = pl.concat(
+        [polls.select(columns), approval_votehub.as_approval_polls(votehub).select(columns)]
+    )
+    monthly = approval.monthly_approval(both)
     return (
         monthly.sort("month", "n_polls")
         .group_by("month")
@@ -153,6 +174,77 @@ def _approval(polls: pl.DataFrame) -> pl.DataFrame:
             pl.col("president").last().alias("president"),
         )
     )
+
+
+def _pla(daily: pl.DataFrame) -> pl.DataFrame:
+    """Mean PLA aircraft and vessels per reported day, from Taiwan's daily reports (2020-09)."""
+    return pla_activity.monthly_activity(daily)
+
+
+def _china_monthly(macro: pl.DataFrame) -> pl.DataFrame:
+    """China's manufacturing PMI and CPI inflation, each dated by its month."""
+    return _pivot(
+        macro.rename({"period_end": "month"}),
+        {china_macro.PMI.name: "china_pmi", china_macro.CPI.name: "china_cpi_yoy_pct"},
+    )
+
+
+def _china_gdp(macro: pl.DataFrame, as_of: dt.date | None) -> pl.DataFrame:
+    """Quarterly real GDP growth in each of its quarter's three months.
+
+    A quarter is known a month after it ends (NBS publishes mid-month), so with ``as_of`` a
+    quarter enters whole or not at all: its first two months must not appear before the
+    quarter's figure exists.
+    """
+    gdp = macro.filter(pl.col("series") == china_macro.GDP.name).select(
+        pl.col("period_end").dt.truncate("1mo").alias("last_month"),
+        pl.col("value").alias("china_gdp_yoy_pct"),
+    )
+    if as_of is not None:
+        gdp = gdp.filter(pl.col("last_month").dt.offset_by("1mo") <= as_of)
+    return _spread(gdp, "last_month", back=2, columns=["china_gdp_yoy_pct"])
+
+
+def _unga(votes: pl.DataFrame, as_of: dt.date | None) -> pl.DataFrame:
+    """Each UNGA session's US–China alignment in the 12 months from its opening (September).
+
+    A session's votes are complete, and its ideal points estimable, only once it closes, so with
+    ``as_of`` a session enters when its twelve months are over.
+    """
+    sessions = unga.us_china_alignment(votes).select(
+        pl.col("session_start").alias("first_month"),
+        "unga_china_us_agreement",
+        "unga_ideal_point_gap",
+    )
+    if as_of is not None:
+        sessions = sessions.filter(pl.col("first_month").dt.offset_by("12mo") <= as_of)
+    return _spread(
+        sessions,
+        "first_month",
+        forward=11,
+        columns=["unga_china_us_agreement", "unga_ideal_point_gap"],
+    )
+
+
+def _spread(
+    frame: pl.DataFrame, anchor: str, columns: list[str], *, back: int = 0, forward: int = 0
+) -> pl.DataFrame:
+    """One row per month from ``back`` months before to ``forward`` months after ``anchor``."""
+    offsets = pl.int_ranges(-back, forward + 1).alias("offset")
+    return (
+        frame.with_columns(offsets)
+        .explode("offset")
+        .select(
+            pl.col(anchor).dt.offset_by(pl.format("{}mo", pl.col("offset"))).alias("month"),
+            *columns,
+        )
+        .sort("month")
+    )
+
+
+def _meetings(travels: pl.DataFrame, visits: pl.DataFrame, as_of: dt.date | None) -> pl.DataFrame:
+    """High-level US–China meetings per month while the State Department's lists are complete."""
+    return state_visits.monthly_meetings(travels, visits, until=as_of)
 
 
 AI_GPR = {
@@ -186,7 +278,12 @@ BLOCKS: tuple[Block, ...] = (
     Block("macro", ("raw_fred",), 1, _macro),
     Block("cny", ("raw_fred", "raw_imf_fx"), 1, _cny),
     Block("cpi", ("raw_cpi",), 1, _cpi),
-    Block("approval", ("raw_approval",), 0, _approval),
+    Block("approval", ("raw_approval", "raw_approval_votehub"), 0, _approval),
+    Block("pla", ("raw_pla_activity",), 0, _pla),
+    Block("china_macro", ("raw_china_macro",), 1, _china_monthly),
+    Block("china_gdp", ("raw_china_macro",), 0, _china_gdp, takes_as_of=True),
+    Block("unga", ("raw_unga",), 0, _unga, takes_as_of=True),
+    Block("meetings", ("raw_us_travels", "raw_leader_visits"), 0, _meetings, takes_as_of=True),
     Block("signals", ("raw_timeline",), 0, _signals),
     Block("tariff_actions", ("raw_tariff_actions",), 0, _tariff_actions),
 )

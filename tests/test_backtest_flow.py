@@ -33,6 +33,13 @@ MONTHLY = {
     "raw_cpi": ("month", 1),
     "raw_imf_fx": ("date", 1),
     "raw_fred": ("date", 1),
+    # China's PMI and CPI a month after their month, GDP a month after its quarter's last day.
+    "raw_china_macro": ("period_end", 1),
+    # A UNGA session's votes are complete when its twelve months are over.
+    "raw_unga": ("session_start", 12),
+    # Dated trips and visits, known when they start.
+    "raw_us_travels": ("start_date", 0),
+    "raw_leader_visits": ("start_date", 0),
 }
 FRED_LAG = {"EXPCH": 2, "IMPCH": 2}
 
@@ -56,7 +63,7 @@ def corrupt_after(raw: dict[str, pl.DataFrame], as_of: dt.date) -> dict[str, pl.
         changes = [
             pl.when(late).then(pl.col(c) * -3 + 7).otherwise(pl.col(c)).alias(c)
             for c, dtype in frame.schema.items()
-            if dtype == pl.Float64
+            if dtype in (pl.Float64, pl.Int64)  # counts too (PLA aircraft and vessels)
         ]
         if "pathway_signal" in frame.columns:
             signal = pl.when(late).then(pl.lit("decoupling")).otherwise(pl.col("pathway_signal"))

@@ -20,13 +20,15 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.ingest import ingest
-from flows.sources import SOURCES, fred, gdelt
+from flows.sources import SOURCES, approval_votehub, china_macro, fred, gdelt
 from flows.warehouse import LINEAGE_COLUMNS, connect, read_table
 from tests.local_http import LocalServer
+from tests.sources.helpers import votehub_json
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 GDELT_EXPORT = gdelt.SOURCE.dataset("export")
 EXPCH = fred.SOURCE.dataset("EXPCH")
+VOTEHUB = approval_votehub.SOURCE.dataset("polls")
 
 
 def snapshot(db: Path) -> dict[str, pl.DataFrame]:
@@ -78,6 +80,31 @@ def test_every_bundled_source_lands(bundled_db: Path) -> None:
     )
 
 
+def test_status_lists_the_new_sources_with_their_spans(bundled_db: Path) -> None:
+    code, out, _ = cli("status", "--json", "--db", str(bundled_db))
+    assert code == 0
+    status = {row["source"]: row for row in json.loads(out)}
+    spans = {
+        name: (status[name]["rows"], status[name]["first"], status[name]["last"])
+        for name in (
+            "approval_votehub",
+            "pla_activity",
+            "china_macro",
+            "unga",
+            "us_travels",
+            "leader_visits",
+        )
+    }
+    assert spans == {
+        "approval_votehub": (1021, "2025-01-20", "2026-08-03"),
+        "pla_activity": (1970, "2015-03-30", "2026-08-22"),
+        "china_macro": (133 + 244 + 460, "1987-01-31", "2025-04-30"),
+        "unga": (130, "1946-01-01", "2023-09-01"),
+        "us_travels": (1865, "2001-01-11", "2025-02-19"),
+        "leader_visits": (1404, "2001-02-04", "2024-11-12"),
+    }
+
+
 def test_ingesting_everything_twice_changes_nothing(bundled_db: Path, tmp_path: Path) -> None:
     db = tmp_path / "twice.duckdb"
     first = ingest(db_path=db)
@@ -91,12 +118,15 @@ def test_ingesting_everything_twice_changes_nothing(bundled_db: Path, tmp_path: 
 
 
 def _serve_live(server: LocalServer, data_dir: Path) -> None:
-    """Every source's published files at <server>/<source><live path>, GDELT as its zip."""
+    """Every source's published files at <server>/<source><live path>, GDELT as its zip and
+    VoteHub's polls as the API's JSON."""
     for source in SOURCES.values():
         for d in source.datasets:
             if not d.live_path:
                 continue
             content = (data_dir / d.bundled).read_bytes()
+            if d is VOTEHUB:
+                content = votehub_json(content)
             if d.live_path.endswith(".zip"):
                 buffer = io.BytesIO()
                 with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -117,6 +147,23 @@ def test_live_ingest_lands_the_same_rows_as_the_bundle(
     assert_same(raw_tables(bundled_db, LINEAGE_COLUMNS), raw_tables(db, LINEAGE_COLUMNS))
     urls = snapshot(db)["raw_fred"]["file"].unique().to_list()
     assert all(u.startswith(f"{http_server.url}/fred/graph/fredgraph.csv?id=") for u in urls)
+
+
+def test_live_votehub_reads_the_apis_json(
+    http_server: LocalServer, data_dir: Path, tmp_path: Path
+) -> None:
+    bundled = (data_dir / VOTEHUB.bundled).read_bytes()
+    http_server.routes[VOTEHUB.live_path] = votehub_json(bundled)
+    db = tmp_path / "votehub.duckdb"
+    base = f"approval_votehub={http_server.url}"
+    code, _, err = cli(
+        "ingest", "--live", "--source", "approval_votehub", "--base-url", base, "--db", str(db)
+    )
+    assert code == 0, err
+    polls = snapshot(db)["raw_approval_votehub"]
+    assert polls.height == VOTEHUB.parse(bundled, VOTEHUB.bundled).rows.height == 1021
+    assert set(polls["file"]) == {http_server.url + VOTEHUB.live_path}
+    assert http_server.hits == {VOTEHUB.live_path: 1}
 
 
 def test_live_retries_a_server_error_then_succeeds(
@@ -191,6 +238,16 @@ def test_wrong_delimiter(warehouse: Path, tmp_path: Path, expch: bytes) -> None:
     fails_cleanly(
         warehouse, path, f"{path}, row 1: wrong delimiter: expected ',', the header is split by ';'"
     )
+
+
+def test_wind_export_resaved_as_utf8_is_refused(
+    warehouse: Path, tmp_path: Path, data_dir: Path
+) -> None:
+    pmi = china_macro.SOURCE.dataset("manufacturing_pmi")
+    path = tmp_path / "pmi.csv"
+    path.write_bytes((data_dir / pmi.bundled).read_bytes().decode("gbk").encode("utf-8"))
+    expected = f"{path}: UTF-8 text; Wind exports are GBK-encoded (re-export from Wind)"
+    fails_cleanly(warehouse, path, expected, source="china_macro:manufacturing_pmi")
 
 
 def test_missing_column(warehouse: Path, tmp_path: Path, expch: bytes) -> None:

@@ -87,7 +87,9 @@ def test_as_of_agrees_with_the_full_panel_on_old_months(
     bundled_tables: dict[str, pl.DataFrame], panel
 ) -> None:
     cut = build_panel(bundled_tables, as_of=dt.date(2019, 12, 31)).frame
-    old = pl.col("month") <= dt.date(2019, 9, 1)  # published by the cut for every lag
+    # Published by the cut for every block: monthly lags are at most 2 months, and the UNGA
+    # session that opened in 2019-09 closes only in 2020, so its months stay out.
+    old = pl.col("month") <= dt.date(2019, 8, 1)
     assert cut.filter(old).equals(panel.frame.filter(old).select(cut.columns))
 
 
@@ -110,3 +112,100 @@ def test_data_hash_ignores_row_order(bundled_tables: dict[str, pl.DataFrame], pa
     shuffled = {name: frame.sample(fraction=1.0, shuffle=True, seed=7) for name, frame in
                 bundled_tables.items()}  # fmt: skip
     assert build_panel(shuffled).data_hash() == panel.data_hash()
+
+
+# ------------------------------------------------------------------ the sources added in 2026
+
+
+def _months(panel, column: str) -> dict[dt.date, object]:
+    return dict(panel.frame.select("month", column).iter_rows())
+
+
+def test_approval_runs_through_the_second_term(
+    panel, bundled_tables: dict[str, pl.DataFrame]
+) -> None:
+    approval, president = _months(panel, "approval"), _months(panel, "president")
+    assert panel.frame.filter(pl.col("approval").is_not_null())["month"].max() == dt.date(
+        2026, 8, 1
+    )
+    second_term = [m for m in approval if dt.date(2025, 2, 1) <= m <= dt.date(2026, 8, 1)]
+    assert all(approval[m] is not None and president[m] == "Donald Trump" for m in second_term)
+    # 2025-03 by hand: one poll per (pollster, dates), the adults' figure where there is one.
+    polls = bundled_tables["raw_approval_votehub"]
+    march = polls.filter(pl.col("date_end").dt.truncate("1mo") == dt.date(2025, 3, 1))
+    best: dict[tuple, tuple[int, float]] = {}
+    for r in march.iter_rows(named=True):
+        rank = ("A", "RV", "LV", "V").index(r["population"])
+        key = (r["pollster"], r["date_start"], r["date_end"])
+        if key not in best or rank < best[key][0]:
+            best[key] = (rank, r["approve"])
+    values = [v for _, v in best.values()]
+    assert approval[dt.date(2025, 3, 1)] == pytest.approx(sum(values) / len(values))
+    assert _months(panel, "approval_polls")[dt.date(2025, 3, 1)] == len(values)
+
+
+def test_pla_activity_is_null_before_daily_reports_never_zero(panel) -> None:
+    aircraft = _months(panel, "pla_aircraft_per_day")
+    # The file has incident days in 2019, but no daily reports: unobserved, not calm.
+    assert all(v is None for m, v in aircraft.items() if m < dt.date(2020, 9, 1))
+    assert all(v is not None for m, v in aircraft.items() if m >= dt.date(2020, 9, 1))
+    vessels = _months(panel, "pla_vessels_per_day")
+    assert vessels[dt.date(2021, 6, 1)] is None and vessels[dt.date(2024, 6, 1)] is not None
+
+
+def test_quarterly_gdp_fills_its_quarter_and_monthly_series_stop_in_2025_04(
+    panel, bundled_tables: dict[str, pl.DataFrame]
+) -> None:
+    macro = bundled_tables["raw_china_macro"]
+    q1 = macro.filter(
+        (pl.col("series") == "gdp_real_yoy") & (pl.col("period_end") == dt.date(2024, 3, 31))
+    )["value"].item()
+    gdp = _months(panel, "china_gdp_yoy_pct")
+    assert [gdp[dt.date(2024, m, 1)] for m in (1, 2, 3)] == [q1, q1, q1]
+    assert gdp[dt.date(2025, 3, 1)] == 5.4 and gdp[dt.date(2025, 4, 1)] is None
+    pmi, cpi = _months(panel, "china_pmi"), _months(panel, "china_cpi_yoy_pct")
+    assert pmi[dt.date(2025, 4, 1)] == 49.0 and pmi[dt.date(2025, 5, 1)] is None
+    assert cpi[dt.date(2025, 4, 1)] is not None and cpi[dt.date(2025, 5, 1)] is None
+
+
+def test_unga_session_fills_its_twelve_months(panel) -> None:
+    agreement = _months(panel, "unga_china_us_agreement")
+    session_78 = [agreement[dt.date(2023, 9, 1)], agreement[dt.date(2024, 8, 1)]]
+    assert [round(v, 3) for v in session_78] == [0.165, 0.165]
+    assert agreement[dt.date(2023, 8, 1)] != agreement[dt.date(2023, 9, 1)]
+    assert agreement[dt.date(2024, 9, 1)] is None  # no later session in the release
+    assert agreement[dt.date(1971, 8, 1)] is None  # China seated in session 26 (1971-09)
+
+
+def test_meetings_count_zero_only_while_recorded(panel) -> None:
+    meetings = _months(panel, "us_china_meetings")
+    assert meetings[dt.date(2017, 4, 1)] == 1 and meetings[dt.date(2020, 6, 1)] == 0
+    assert meetings[dt.date(2000, 12, 1)] is None and meetings[dt.date(2024, 12, 1)] is None
+
+
+def test_coverage_reflects_the_new_columns(panel) -> None:
+    coverage = {r["column"]: r for r in panel.coverage.iter_rows(named=True)}
+    expected = {
+        "pla_aircraft_per_day": ("2020-09-01", "2026-08-01"),
+        "china_gdp_yoy_pct": ("1992-01-01", "2025-03-01"),
+        "china_pmi": ("2005-01-01", "2025-04-01"),
+        "unga_ideal_point_gap": ("1971-09-01", "2024-08-01"),
+        "us_china_meetings": ("2001-01-01", "2024-11-01"),
+        "approval": ("1937-08-01", "2026-08-01"),
+    }
+    for column, (first, last) in expected.items():
+        row = coverage[column]
+        assert (str(row["first"]), str(row["last"])) == (first, last), column
+        assert row["months_observed"] == panel.frame[column].is_not_null().sum()
+
+
+def test_as_of_admits_a_quarter_or_a_session_only_once_it_is_over(
+    bundled_tables: dict[str, pl.DataFrame],
+) -> None:
+    frame = build_panel(bundled_tables, as_of=dt.date(2024, 6, 15)).frame
+    gdp = dict(frame.select("month", "china_gdp_yoy_pct").iter_rows())
+    assert gdp[dt.date(2024, 3, 1)] is not None and gdp[dt.date(2024, 4, 1)] is None
+    unga = dict(frame.select("month", "unga_ideal_point_gap").iter_rows())
+    assert unga[dt.date(2023, 8, 1)] is not None and unga[dt.date(2023, 9, 1)] is None
+    meetings = dict(frame.select("month", "us_china_meetings").iter_rows())
+    assert meetings[dt.date(2024, 4, 1)] == 1 and meetings[dt.date(2024, 6, 1)] == 0

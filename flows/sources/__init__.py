@@ -5,7 +5,9 @@ from __future__ import annotations
 from flows.sources import (
     ai_gpr,
     approval,
+    approval_votehub,
     census_trade,
+    china_macro,
     cpi,
     epu,
     fred,
@@ -13,8 +15,11 @@ from flows.sources import (
     gdelt_graph,
     gpr,
     imf_fx,
+    pla_activity,
+    state_visits,
     tariffs,
     timeline,
+    unga,
 )
 from flows.sources.base import Source
 
@@ -32,6 +37,12 @@ SOURCES: dict[str, Source] = {
         epu.SOURCE,
         cpi.SOURCE,
         approval.SOURCE,
+        approval_votehub.SOURCE,
+        pla_activity.SOURCE,
+        china_macro.SOURCE,
+        unga.SOURCE,
+        state_visits.TRAVELS,
+        state_visits.VISITS,
         timeline.SOURCE,
         timeline.TARIFF_ACTIONS,
     )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from pathlib import Path
 
 from flows.sources.base import Dataset, Parsed
@@ -23,3 +26,33 @@ def edited_excerpt(
     path = tmp_path / "excerpt.csv"
     path.write_text(text.replace(old, new, 1), encoding="utf-8", newline="")
     return path.read_bytes()
+
+
+def votehub_json(csv_content: bytes) -> bytes:
+    """The VoteHub API's shape for the bundled approval CSV: one JSON object per poll with the
+    fields the repository's normaliser reads (``id``, ``start_date``, ``end_date``,
+    ``pollster``, ``sponsors``, ``population``, ``sample_size``, ``answers``, ``partisan``,
+    ``internal``, ``url``), so the live path is tested on the bundle's own polls."""
+    polls = []
+    for row in csv.DictReader(io.StringIO(csv_content.decode("utf-8"))):
+        polls.append(
+            {
+                "id": row["poll_id"],
+                "subject": "Donald Trump",
+                "poll_type": "approval",
+                "pollster": row["pollster"],
+                "sponsors": row["sponsor"].split("; ") if row["sponsor"] else [],
+                "start_date": row["date_start"],
+                "end_date": row["date_end"],
+                "population": row["population"].lower(),
+                "sample_size": int(row["n"]) if row["n"] else None,
+                "answers": [
+                    {"choice": "Approve", "pct": float(row["approve"])},
+                    {"choice": "Disapprove", "pct": float(row["disapprove"])},
+                ],
+                "partisan": row["partisan"] or None,
+                "internal": row["internal"] == "Y",
+                "url": row["source_url"],
+            }
+        )
+    return json.dumps(polls, ensure_ascii=False).encode("utf-8")
