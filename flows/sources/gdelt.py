@@ -24,7 +24,6 @@ import io
 import zipfile
 import zlib
 from collections.abc import Collection, Iterator
-
 from dataclasses import dataclass
 
 import numpy as np

@@ -19,7 +19,7 @@ from flows.sources.gdelt import COLUMNS, monthly_event_types, parse_export
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 FIXTURE = DATA / "jaimelavie_gdelt-analysis/DERIVED_20180508_partial.export.CSV"
-I = {name: COLUMNS.index(name) for name in COLUMNS}
+AT = {name: COLUMNS.index(name) for name in COLUMNS}
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,8 @@ def lines() -> list[list[str]]:
 @pytest.fixture(scope="module")
 def lookup() -> dict[str, str]:
     with LOOKUP.open(newline="") as handle:
-        return {r["CAMEOEVENTCODE"]: r["EVENTDESCRIPTION"] for r in csv.DictReader(handle, delimiter="\t")}  # fmt: skip
+        rows = csv.DictReader(handle, delimiter="\t")
+        return {r["CAMEOEVENTCODE"]: r["EVENTDESCRIPTION"] for r in rows}
 
 
 def _export(rows: list[list[str]]) -> bytes:
@@ -43,7 +44,7 @@ def _as_dyad(rows: list[list[str]]) -> list[list[str]]:
     out = []
     for cells in rows:
         cells = list(cells)
-        cells[I["Actor1CountryCode"]], cells[I["Actor2CountryCode"]] = "USA", "CHN"
+        cells[AT["Actor1CountryCode"]], cells[AT["Actor2CountryCode"]] = "USA", "CHN"
         out.append(cells)
     return out
 
@@ -52,7 +53,7 @@ def _strip_zeros(cells: list[str]) -> list[str]:
     """The row as an integer-typed column would write it: "042" -> "42", "04" -> "4"."""
     cells = list(cells)
     for field in ("EventCode", "EventBaseCode", "EventRootCode"):
-        cells[I[field]] = str(int(cells[I[field]]))
+        cells[AT[field]] = str(int(cells[AT[field]]))
     return cells
 
 
@@ -80,10 +81,10 @@ def test_monthly_event_types_count_the_raw_codes(lines: list[list[str]]) -> None
     quad_names = {"1": "verbal_cooperation", "2": "material_cooperation"}
     quad_names |= {"3": "verbal_conflict", "4": "material_conflict"}
     for cells in rows:
-        month = dt.datetime.strptime(cells[I["SQLDATE"]][:6], "%Y%m").date()
+        month = dt.datetime.strptime(cells[AT["SQLDATE"]][:6], "%Y%m").date()
         counts = expected.setdefault(month, dict.fromkeys(monthly.columns[1:], 0))
-        counts[quad_names[cells[I["QuadClass"]]]] += 1
-        code = cells[I["EventCode"]]
+        counts[quad_names[cells[AT["QuadClass"]]]] += 1
+        code = cells[AT["EventCode"]]
         counts["consult"] += code[:2] == "04"
         counts["reduce_relations"] += code[:2] == "16"
         counts["sanctions"] += code[:3] == "163"
@@ -99,7 +100,7 @@ def test_codes_without_leading_zeros_are_restored_and_counted(lines: list[list[s
     rows = _as_dyad(lines)
     stripped = [_strip_zeros(cells) for cells in rows]
     fields = ("EventCode", "EventBaseCode", "EventRootCode")
-    changed = sum(s[I[f]] != r[I[f]] for s, r in zip(stripped, rows, strict=True) for f in fields)
+    changed = sum(s[AT[f]] != r[AT[f]] for s, r in zip(stripped, rows, strict=True) for f in fields)
     assert changed > 1000  # most CAMEO roots are 01-09
 
     original = parse_export(_export(rows), "original.export.CSV")
@@ -112,10 +113,10 @@ def test_codes_without_leading_zeros_are_restored_and_counted(lines: list[list[s
 
 def test_an_ambiguous_code_follows_its_root(lines: list[list[str]]) -> None:
     """ "10" is the root *demand*; written for a row of root 01 it can only be "010"."""
-    statement = next(c for c in _as_dyad(lines) if c[I["EventCode"]] == "010")
+    statement = next(c for c in _as_dyad(lines) if c[AT["EventCode"]] == "010")
     demand = list(statement)
-    demand[I["GLOBALEVENTID"]] = "1"
-    demand[I["EventCode"]] = demand[I["EventBaseCode"]] = demand[I["EventRootCode"]] = "10"
+    demand[AT["GLOBALEVENTID"]] = "1"
+    demand[AT["EventCode"]] = demand[AT["EventBaseCode"]] = demand[AT["EventRootCode"]] = "10"
     parsed = parse_export(_export([_strip_zeros(statement), demand]), "two.export.CSV")
     assert parsed.rows["event_code"].to_list() == ["010", "10"]
     assert parsed.rows["event_root_code"].to_list() == ["01", "10"]
