@@ -102,7 +102,9 @@ def ingest(
     ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds per download attempt.")] = 30.0,
     max_mb: Annotated[float, typer.Option(help="Size cap per download, MB.")] = 512.0,
-    retries: Annotated[int, typer.Option(help="Retries for timeouts and 5xx.")] = 2,
+    retries: Annotated[
+        int, typer.Option(help="Retries for timeouts and 5xx (and GDELT md5 mismatches).")
+    ] = 2,
     retry_delay: Annotated[float, typer.Option(help="Seconds between retries.")] = 5.0,
     backfill: Annotated[
         bool,
