@@ -128,6 +128,35 @@ def test_only_the_newest_file_missing_reads_lastupdate(
     assert http_server.hits[f"{gdelt_mirror.PREFIX}/masterfilelist.txt"] == 1
 
 
+def test_codes_without_leading_zeros_are_counted_in_the_summary(
+    tmp_path: Path, http_server: LocalServer
+) -> None:
+    """The real rows with every dyad row's CAMEO codes written as integers ("042" -> "42")."""
+    fields = [COLUMNS.index(c) for c in ("EventCode", "EventBaseCode", "EventRootCode")]
+    stripped, changed, roots = [], 0, set()
+    for line in gdelt_mirror.fixture_lines():
+        cells = line.split(b"\t")
+        if {cells[A1], cells[A2]} == {b"USA", b"CHN"}:
+            roots.add(cells[fields[2]].decode())
+            for k in fields:
+                changed += cells[k].startswith(b"0")
+                cells[k] = b"%d" % int(cells[k])
+        stripped.append(b"\t".join(cells))
+    base = gdelt_mirror.serve(http_server, gdelt_mirror.split_into_files(stripped, 2))
+    summary = run(tmp_path, base, since="2018-05")
+    assert changed > 0
+    assert (summary.inserted, summary.rejected, summary.codes_normalised) == (19, 0, changed)
+    with connect(tmp_path / "w.duckdb", read_only=True) as con:
+        [(per_file,)] = con.execute(
+            "SELECT sum(codes_normalised) FROM gdelt_export_files"
+        ).fetchall()
+        stored_roots = con.execute(
+            "SELECT DISTINCT event_root_code FROM raw_gdelt_events"
+        ).fetchall()
+    assert per_file == changed
+    assert {r for (r,) in stored_roots} == roots
+
+
 # --------------------------------------------------------------------------- md5 checks
 
 
