@@ -100,7 +100,8 @@ class BackfillSummary:
             f"unchanged, {self.rejected} rejected, {self.codes_normalised} CAMEO codes normalised",
         ]
         if self.left:
-            lines.append(f"  {self.left} more files are pending: run the backfill again")
+            files = "1 more file is" if self.left == 1 else f"{self.left} more files are"
+            lines.append(f"  {files} pending: run the backfill again")
         return "\n".join(lines)
 
 
