@@ -21,7 +21,9 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -30,7 +32,7 @@ from prefect import flow, get_run_logger
 
 from flows import settings
 from flows.fetch import sha256
-from flows.gdelt_exports import Download, ExportCache, get_export, with_retries
+from flows.gdelt_exports import Download, ExportCache, ThreadClients, get_export, with_retries
 from flows.gdelt_filelist import ExportFile, list_exports
 from flows.ingest import LiveOptions
 from flows.sources import gdelt
@@ -215,14 +217,20 @@ def gdelt_backfill(
 
         written: list[FileWritten] = []
         try:
-            for file, fetched in _fetched_in_order(
-                pending, workers, lambda f: _fetch(f, cache, how)
+            with (
+                ThreadClients(live.timeout) as clients,
+                closing(
+                    _fetched_in_order(
+                        pending, workers, partial(_fetch, cache=cache, how=how, clients=clients)
+                    )
+                ) as fetched_files,  # closed before the clients: no download outlives them
             ):
-                done_file = _write_file(con, file, fetched, run_id)
-                written.append(done_file)
-                logger.info("%s", done_file.describe())
-                if progress is not None:
-                    progress.written(done_file)
+                for file, fetched in fetched_files:
+                    done_file = _write_file(con, file, fetched, run_id)
+                    written.append(done_file)
+                    logger.info("%s", done_file.describe())
+                    if progress is not None:
+                        progress.written(done_file)
         finally:
             if written:
                 _record_run(con, run_id, started, written)
@@ -239,10 +247,10 @@ def _written_between(
     return {t for (t,) in rows}
 
 
-def _fetch(file: ExportFile, cache: ExportCache, how: Download) -> _Fetched:
+def _fetch(file: ExportFile, cache: ExportCache, how: Download, clients: ThreadClients) -> _Fetched:
     """Runs in a worker thread: get the verified bytes and parse them (Polars releases the
     GIL, so parsing overlaps the other downloads)."""
-    content, from_cache = get_export(file, cache, how)
+    content, from_cache = get_export(file, cache, how, clients)
     return _Fetched(sha256(content), gdelt.parse_export(content, file.url), from_cache)
 
 
