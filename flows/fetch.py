@@ -51,11 +51,9 @@ def fetch(
     Pass a ``client`` to reuse one across many downloads (the GDELT backfill): creating a
     client loads the CA bundle, about 0.1 s of CPU each time.
     """
-    session = (
-        nullcontext(client) if client else httpx.Client(timeout=timeout, follow_redirects=True)
-    )
+    opened = nullcontext(client) if client else httpx.Client(timeout=timeout, follow_redirects=True)
     try:
-        with session as http, http.stream("GET", url, timeout=timeout) as response:
+        with opened as http, http.stream("GET", url, timeout=timeout) as response:
             if response.status_code >= 500:
                 raise TransientFetchError(url, f"HTTP {response.status_code} from server")
             if response.status_code >= 400:
