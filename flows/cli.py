@@ -6,6 +6,7 @@ stderr and exit status 2, never a traceback. Prefect's own logs are quiet unless
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import multiprocessing
@@ -48,13 +49,14 @@ def _quiet_prefect(verbose: bool) -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-def _run[T](step: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run one step with a spinner; turn user-caused errors into one line and exit 2."""
+def _run[T](step: str, fn: Callable[..., T], *args: Any, spinner: bool = True, **kwargs: Any) -> T:
+    """Run one step with a spinner (unless it shows its own progress); turn user-caused errors
+    into one line and exit 2."""
     from flows.sources.base import IngestFailed, SourceError
     from flows.warehouse import WarehouseError
 
     try:
-        with err.status(f"{step}…"):
+        with err.status(f"{step}…") if spinner else contextlib.nullcontext():
             return fn(*args, **kwargs)
     except IngestFailed as exc:
         for line in exc.errors:
@@ -148,12 +150,46 @@ def ingest(
     ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds per download attempt.")] = 30.0,
     max_mb: Annotated[float, typer.Option(help="Size cap per download, MB.")] = 512.0,
-    retries: Annotated[int, typer.Option(help="Retries for timeouts and 5xx.")] = 2,
+    retries: Annotated[
+        int, typer.Option(help="Retries for timeouts and 5xx (and GDELT md5 mismatches).")
+    ] = 2,
     retry_delay: Annotated[float, typer.Option(help="Seconds between retries.")] = 5.0,
+    backfill: Annotated[
+        bool,
+        typer.Option(help="GDELT: every 15-minute export since the last one written (or --since)."),
+    ] = False,
+    since: Annotated[
+        str | None, typer.Option(help="Backfill from: YYYY-MM, YYYY-MM-DD or YYYYMMDDHHMMSS.")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Backfill to (included; default: now).")] = None,
+    max_files: Annotated[
+        int | None, typer.Option(help="Backfill at most this many files in this run.")
+    ] = None,
+    workers: Annotated[int, typer.Option(help="Backfill: parallel downloads.")] = 4,
+    cache_dir: Annotated[
+        Path | None, typer.Option(help="Backfill: downloaded zips (default: var/gdelt-exports).")
+    ] = None,
     db: DbOption = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Ingest the bundled data (default), the live publishers' files, or your own files."""
+    if backfill:
+        if file or (source and source != ["gdelt"]):
+            raise _usage("--backfill is for --source gdelt alone, without --file")
+        _orchestrate(verbose)
+        from flows.ingest import LiveOptions
+
+        options = LiveOptions(
+            base_urls=_parse_base_urls(base_url or []), timeout=timeout,
+            max_bytes=int(max_mb * 1024 * 1024), retries=retries, retry_delay=retry_delay,
+        )  # fmt: skip
+        _backfill_gdelt(
+            db, live=options, since=since, until=until, max_files=max_files,
+            workers=workers, cache_dir=cache_dir,
+        )  # fmt: skip
+        return
+    if since or until or max_files is not None:
+        raise _usage("--since, --until and --max-files go with --backfill")
     files = []
     if file:
         if not source or len(source) != 1:
@@ -185,6 +221,36 @@ def ingest(
         f"Ingested {summary.files} files: {summary.inserted} rows new, {summary.updated} changed, "
         f"{summary.unchanged} unchanged, {summary.rejected} rejected (see `winset status`)."
     )
+    _print_status(db)
+
+
+def _backfill_gdelt(db: Path | None, **options: Any) -> None:
+    """Run the GDELT backfill with a progress bar on a terminal, one line per file otherwise
+    (logs of scheduled runs), then the summary and the status table."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from flows.gdelt_backfill import gdelt_backfill
+
+    bar = Progress(
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+        TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal,
+    )  # fmt: skip
+
+    class Shown:
+        def planned(self, files: int, list_url: str) -> None:
+            self.task = bar.add_task("GDELT files", total=files)
+
+        def written(self, done: Any) -> None:
+            bar.advance(self.task)
+            if not err.is_terminal:
+                out.print(done.describe(), highlight=False, soft_wrap=True)
+
+    with bar:
+        summary = _run(
+            "Backfilling GDELT", gdelt_backfill, db_path=db, progress=Shown(), spinner=False,
+            **options,
+        )  # fmt: skip
+    out.print(summary.describe(), highlight=False, soft_wrap=True)
     _print_status(db)
 
 

@@ -126,6 +126,14 @@ def _gdelt_events(events: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _gdelt_event_types(events: pl.DataFrame) -> pl.DataFrame:
+    """Monthly USA–CHN event counts per QuadClass and CAMEO group (consultations, reduced
+    relations, sanctions, coercion, force), so the model can tell a month of sanctions from a
+    month of talks that happens to have the same mean Goldstein score."""
+    monthly = gdelt.monthly_event_types(events)
+    return monthly.select("month", *(pl.col(c).alias(f"gdelt_{c}") for c in monthly.columns[1:]))
+
+
 def _gdelt_graph(daily: pl.DataFrame) -> pl.DataFrame:
     return gdelt_graph.monthly_tone(daily).select("month", "gdelt_edge_share")
 
@@ -271,6 +279,7 @@ BLOCKS: tuple[Block, ...] = (
     Block("trade", ("raw_fred", "raw_census_trade"), 2, _trade),
     Block("tariffs", ("raw_tariffs",), 0, _tariffs, takes_as_of=True),
     Block("gdelt", ("raw_gdelt_events",), 0, _gdelt_events),
+    Block("gdelt_event_types", ("raw_gdelt_events",), 0, _gdelt_event_types),
     Block("gdelt_graph", ("raw_gdelt_graph",), 0, _gdelt_graph),
     Block("ai_gpr", ("raw_ai_gpr",), 1, lambda f: _pivot(f, AI_GPR)),
     Block("gpr", ("raw_gpr",), 1, lambda f: _pivot(f, GPR)),

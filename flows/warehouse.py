@@ -174,17 +174,27 @@ def write_ingest(
     totals = {"inserted": 0, "updated": 0, "unchanged": 0, "rejected": 0}
     with transaction(con):
         for batch in batches:
-            counts = _upsert(con, batch, ingested_at)
-            rejected = _write_rejects(con, batch, run_id, ingested_at)
-            _record_file(con, batch, run_id, ingested_at)
-            for name, value in counts.items():
+            for name, value in write_batch(con, batch, run_id, ingested_at).items():
                 totals[name] += value
-            totals["rejected"] += rejected
         con.execute(
             "INSERT INTO ingest_runs VALUES (?, ?, current_timestamp::TIMESTAMP, ?, ?, ?, ?, ?, ?)",
             [run_id, ingested_at, mode, len(batches), *totals.values()],
         )
     return IngestSummary(run_id=run_id, files=len(batches), **totals)
+
+
+def write_batch(
+    con: duckdb.DuckDBPyConnection, batch: Batch, run_id: str, ingested_at: dt.datetime
+) -> dict[str, int]:
+    """Upsert one file's rows, store its rejects and record the file, inside the caller's
+    transaction (one per run for :func:`write_ingest`, one per file for the GDELT backfill).
+
+    Returns the counts ``inserted``, ``updated``, ``unchanged`` and ``rejected``.
+    """
+    counts = _upsert(con, batch, ingested_at)
+    counts["rejected"] = _write_rejects(con, batch, run_id, ingested_at)
+    _record_file(con, batch, run_id, ingested_at)
+    return counts
 
 
 def _typed(frame: pl.DataFrame, source: Source) -> pl.DataFrame:

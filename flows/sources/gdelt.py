@@ -24,10 +24,12 @@ import io
 import zipfile
 import zlib
 from collections.abc import Collection, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
+from flows.sources import cameo
 from flows.sources.base import Dataset, Parsed, Source, SourceError, rejects_frame, stable_mean
 
 # The GDELT 2.0 event codebook order (data/jaimelavie_gdelt-analysis/
@@ -140,16 +142,30 @@ QUAD_CLASSES = (1, 2, 3, 4)
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a local file header; an empty archive
 
 Reject = tuple[int, str | None, str, str]  # (line, field, reason, raw text), as in base
+_CODE_FIELDS = {
+    "EventCode": "event_code",
+    "EventBaseCode": "event_base_code",
+    "EventRootCode": "event_root_code",
+}
+
+
+@dataclass(frozen=True)
+class ParsedExport(Parsed):
+    """A parsed export, plus how many CAMEO code fields of its kept rows were given their
+    leading zero back (see :mod:`flows.sources.cameo`), so an ingest can say so."""
+
+    codes_normalised: int = 0
 
 
 # --------------------------------------------------------------------------- parsing
 
 
-def parse_export(content: bytes, file: str) -> Parsed:
+def parse_export(content: bytes, file: str) -> ParsedExport:
     """Parse one GDELT 2.0 export (plain or zipped) into its USA–CHN events (:data:`SCHEMA`).
 
     Rejects carry the 1-based line number, the GDELT field name, a reason and the raw line.
-    Whole-file problems (empty file, bad zip, wrong delimiter, mostly malformed rows) raise
+    CAMEO codes written as integers ("42" for "042") are restored and counted. Whole-file
+    problems (empty file, bad zip, wrong delimiter, mostly malformed rows) raise
     :class:`SourceError`.
     """
     data = _unzip(content, file) if content.startswith(_ZIP_MAGIC) else content
@@ -168,8 +184,13 @@ def parse_export(content: bytes, file: str) -> Parsed:
     dyad, duplicates = _split_duplicates(cells, dyad, excluded=[*malformed, *blank])
     typed = dyad.with_columns(_typed()).with_columns(_first_problem().alias("problem"))
     rejects += duplicates + _value_rejects(typed.filter(pl.col("problem").is_not_null()))
-    rows = typed.filter(pl.col("problem").is_null()).select(list(SCHEMA))
-    return Parsed(rows, _with_raw_text(data, rejects))
+    kept = typed.filter(pl.col("problem").is_null())
+    restored = kept.select(
+        pl.sum_horizontal(pl.col(raw) != pl.col(out) for raw, out in _CODE_FIELDS.items()).sum()
+    ).item()
+    return ParsedExport(
+        kept.select(list(SCHEMA)), _with_raw_text(data, rejects), codes_normalised=restored or 0
+    )
 
 
 def _unzip(content: bytes, file: str) -> bytes:
@@ -361,14 +382,16 @@ def _typed() -> list[pl.Expr]:
     def real(raw: str) -> pl.Expr:
         return pl.col(raw).cast(pl.Float64, strict=False)
 
+    root = cameo.restore_root(pl.col("EventRootCode"))
+
     return [
         integer("GLOBALEVENTID").alias("global_event_id"),
         _digits("SQLDATE", 8).str.to_date("%Y%m%d", strict=False).alias("event_date"),
         pl.col("Actor1CountryCode").alias("actor1_country"),
         pl.col("Actor2CountryCode").alias("actor2_country"),
-        pl.col("EventCode").alias("event_code"),
-        pl.col("EventBaseCode").alias("event_base_code"),
-        pl.col("EventRootCode").alias("event_root_code"),
+        cameo.restore_code(pl.col("EventCode"), root).alias("event_code"),
+        cameo.restore_code(pl.col("EventBaseCode"), root).alias("event_base_code"),
+        root.alias("event_root_code"),
         integer("QuadClass", pl.Int8).alias("quad_class"),
         real("GoldsteinScale").alias("goldstein"),
         integer("NumMentions").alias("num_mentions"),
@@ -472,6 +495,34 @@ def monthly_aggregate(events: pl.DataFrame) -> pl.DataFrame:
             pl.col("num_mentions").sum().cast(pl.Int64).alias("num_mentions"),
             stable_mean(pl.col("avg_tone")).alias("tone_mean"),
         )
+        .sort("month")
+    )
+
+
+QUAD_NAMES = {
+    1: "verbal_cooperation",
+    2: "material_cooperation",
+    3: "verbal_conflict",
+    4: "material_conflict",
+}
+
+
+def monthly_event_types(events: pl.DataFrame) -> pl.DataFrame:
+    """Monthly USA–CHN event counts by kind: what happened, not only how hostile it was.
+
+    Columns: ``month``; one count per QuadClass (:data:`QUAD_NAMES`); one count per CAMEO
+    group of :data:`flows.sources.cameo.EVENT_TYPES` (consultations, reduced relations,
+    sanctions, coercion, force), matched on the normalised ``event_code``. The groups overlap
+    by design (sanctions are part of reduced relations) and are zero in a month with events
+    but none of that kind; months without events are absent, as in :func:`monthly_aggregate`.
+    """
+    quads = [
+        (pl.col("quad_class") == q).sum().cast(pl.Int64).alias(name)
+        for q, name in QUAD_NAMES.items()
+    ]
+    return (
+        events.group_by(pl.col("event_date").dt.truncate("1mo").alias("month"))
+        .agg(*quads, *cameo.event_type_counts(pl.col("event_code")))
         .sort("month")
     )
 
