@@ -134,9 +134,12 @@ def render_html(data: ReportData) -> str:
     )
 
 
-def render_index(runs: Sequence[RunEntry]) -> str:
-    """The list of runs, newest first, marking the current published run."""
-    ordered, current = view.index_rows(runs)
+def render_index(runs: Sequence[RunEntry], latest: str | None = None) -> str:
+    """The list of runs, newest first, marking the current published run: ``latest`` when
+    the caller knows it (a run published again becomes current although it is older),
+    otherwise the newest healthy publication run."""
+    ordered, newest = view.index_rows(runs)
+    current = latest or newest
     return _ENV.get_template("index.html.j2").render(
         runs=ordered, current=current, pathways=PATHWAYS
     )
