@@ -110,6 +110,7 @@ def gather(con, forecast_run_id: str | None = None) -> ReportData:
         monthly=monthly,
         scenarios=_scenarios(monthly["scenario"].unique(maintain_order=True).to_list()),
         scenario_horizon=horizon,
+        attribution=_attribution(con, run["run_id"]),
         drivers_history=_drivers(con, config),
         regimes=con.sql(
             "PIVOT (SELECT month, pathway, smoothed FROM regime_probabilities WHERE run_id = ?) "
@@ -168,6 +169,17 @@ def _scenarios(names: list[str]) -> pl.DataFrame:
     return pl.DataFrame(
         rows, schema={"name": pl.String, "title": pl.String, "description": pl.String}
     )
+
+
+def _attribution(con, run_id: str) -> pl.DataFrame | None:
+    """Each scenario's move from the baseline split by driver (None for forecast runs made
+    before the split was stored, or without a baseline)."""
+    frame = con.sql(
+        "SELECT scenario, part, pathway, mean, q05, q95 FROM forecast_attribution "
+        "WHERE run_id = ? ORDER BY scenario",
+        params=[run_id],
+    ).pl()
+    return frame if frame.height else None
 
 
 def _drivers(con, config: dict) -> pl.DataFrame:
