@@ -374,8 +374,9 @@ def show_published(reports_dir: Path, rows: pl.DataFrame) -> str | None:
 
     In this order, each step durable before the next: every run's link to its build, the
     index, then ``latest`` (so ``latest`` never points at a report the index does not list),
-    then superseded builds go. Idempotent: a publish killed anywhere after its commit leaves a
-    folder that still shows the previous state, and the next publish finishes the job.
+    then superseded builds go. Idempotent: a publish killed anywhere after its commit leaves
+    the old index and ``latest`` (or the new index and the old ``latest``), and the next
+    publish finishes the job.
     """
     for row in rows.iter_rows(named=True):
         if row["build"] is not None:  # null: a real folder from before builds existed
