@@ -52,8 +52,11 @@ def headline_table(data: ReportData) -> list[dict[str, object]]:
 
 
 def report_link(folder: Path) -> str:
-    """The report as a ``file://`` URL (the UI shows it; a browser on this machine opens it)."""
-    return (folder / "report.html").resolve().as_uri()
+    """The report as a ``file://`` URL (the UI shows it; a browser on this machine opens it).
+
+    Through the run's link, not resolved: the build it points at today is removed when the run
+    is published again, the link stays."""
+    return (folder / "report.html").absolute().as_uri()
 
 
 def unhealthy_fit_markdown(fit: FitRecord) -> str:

@@ -6,6 +6,10 @@ scenario, a missing posterior, a panel changed since the fit) writes nothing. Th
 rebuilt exactly: its stored config, its posterior file, and model data rebuilt from the stored
 panel, which must hash to the fit's ``data_hash`` (a panel refreshed with new data since the
 fit would mix the fit's effects with differently standardised drivers: refit instead).
+
+Every scenario other than the baseline also gets its move from the baseline split by driver
+(``forecast_attribution``, :mod:`models.attribution`): one more simulation per driver the
+scenario shifts, with the same seed, reusing the scenario and baseline runs already made.
 """
 
 from __future__ import annotations
@@ -18,12 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import polars as pl
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
 from flows import settings
 from flows.warehouse import connect, write_rows
+from models.attribution import scenario_attribution, shock_key
 from models.driver_paths import DEFAULT_BLOCK_MONTHS, check_driver_paths
 from models.forecast import (
     DEFAULT_HORIZON,
@@ -32,13 +38,21 @@ from models.forecast import (
     scenario_shocks,
     simulate_shocks,
 )
-from models.scenarios import CALENDAR_FILE, Calendar, Scenario, load_calendar, load_scenarios
+from models.scenarios import (
+    CALENDAR_FILE,
+    Calendar,
+    Scenario,
+    load_calendar,
+    load_scenario,
+    load_scenarios,
+)
 
 if TYPE_CHECKING:  # the model's modules import PyMC: loaded only when a fit is read
     from models.config import ModelConfig
     from models.data import ModelData
     from models.posterior_io import LoadedPosterior
 
+BASELINE = "baseline"  # the scenario every other one's move is measured from
 DEFAULT_SEED = 20290120  # any fixed number: the same seed gives the same stored numbers
 _UNITS = {"pathway_at_horizon": "probability", "share_of_months": "share", "ever_DC": "probability"}
 
@@ -138,6 +152,16 @@ def prepare_inputs(
     )
 
 
+@dataclass(frozen=True)
+class ScenarioRun:
+    """One scenario's simulation: its rows of the forecast tables (without the run id), and the
+    shocks and per-draw horizon probabilities the driver attribution reuses."""
+
+    tables: dict[str, pl.DataFrame]
+    shocks: np.ndarray
+    horizon_probs: np.ndarray
+
+
 @task(cache_policy=NONE, task_run_name="simulate-{scenario.name}")
 def simulate_scenario(
     inputs: ForecastInputs,
@@ -146,10 +170,10 @@ def simulate_scenario(
     horizon: str,
     n_paths: int,
     seed: int,
-) -> dict[str, pl.DataFrame]:
-    """One scenario's simulation as the rows of the forecast tables (without the run id)."""
+) -> ScenarioRun:
     shocks = scenario_shocks(inputs, scenario, calendar, horizon)
-    frames = simulate_shocks(inputs, shocks, n_paths, seed).to_frames()
+    result = simulate_shocks(inputs, shocks, n_paths, seed)
+    frames = result.to_frames()
     name = pl.lit(scenario.name).alias("scenario")
     posterior = frames["horizon"].with_columns(
         name,
@@ -159,11 +183,48 @@ def simulate_scenario(
     path = frames["path_spread"].with_columns(
         name, pl.lit("path").alias("uncertainty"), pl.lit(None, pl.Float64).alias("mean")
     )
-    return {
+    tables = {
         "forecasts": frames["monthly"].with_columns(name),
         "forecast_summaries": pl.concat([posterior, path], how="diagonal"),
         "forecast_first_passage": frames["first_passage"].with_columns(name),
     }
+    return ScenarioRun(tables, shocks, result.horizon_probs)
+
+
+@task(cache_policy=NONE, task_run_name="attribute-{scenario}")
+def attribute_scenario(
+    inputs: ForecastInputs,
+    scenario: str,
+    runs: dict[str, ScenarioRun],
+    baseline: ScenarioRun,
+    n_paths: int,
+    seed: int,
+) -> pl.DataFrame:
+    """``forecast_attribution`` rows of one scenario (without the run id): its move from the
+    baseline split by driver, re-simulated with the forecast's seed."""
+    known = {shock_key(r.shocks): r.horizon_probs for r in (*runs.values(), baseline)}
+    split = scenario_attribution(
+        inputs, runs[scenario].shocks, baseline.shocks, n_paths, seed, known
+    )
+    return split.to_frame().with_columns(pl.lit(scenario).alias("scenario"))
+
+
+def _baseline(
+    runs: dict[str, ScenarioRun],
+    inputs: ForecastInputs,
+    calendar: Calendar,
+    horizon: str,
+    n_paths: int,
+    seed: int,
+) -> ScenarioRun | None:
+    """The baseline scenario's run: the forecast's own, or simulated for the attribution when
+    the forecast did not ask for it; None when the scenarios folder has no baseline."""
+    if BASELINE in runs:
+        return runs[BASELINE]
+    path = scenarios_dir() / f"{BASELINE}.yaml"
+    if not path.is_file():
+        return None
+    return simulate_scenario(inputs, load_scenario(path), calendar, horizon, n_paths, seed)
 
 
 @dataclass(frozen=True)
@@ -192,7 +253,9 @@ class ForecastRecord:
         ]
         for name, (dc, se, mc) in self.at_horizon.items():
             lines.append(f"  {name:<{width}}  DC {dc:6.1%}  SE {se:6.1%}  MC {mc:6.1%}")
-        lines.append("Tables: forecasts, forecast_summaries, forecast_first_passage.")
+        lines.append(
+            "Tables: forecasts, forecast_summaries, forecast_first_passage, forecast_attribution."
+        )
         return "\n".join(lines)
 
 
@@ -236,11 +299,21 @@ def forecast(
     futures = [
         simulate_scenario.submit(inputs, s, calendar, horizon, n_paths, seed) for s in chosen
     ]
-    parts = [f.result() for f in futures]
+    runs = {s.name: f.result() for s, f in zip(chosen, futures, strict=True)}
+    baseline = _baseline(runs, inputs, calendar, horizon, n_paths, seed)
+    moved = [name for name in runs if name != BASELINE] if baseline is not None else []
+    splits = [
+        attribute_scenario.submit(inputs, name, runs, baseline, n_paths, seed) for name in moved
+    ]
+    parts = [r.tables for r in runs.values()]
+    if splits:
+        parts.append({"forecast_attribution": pl.concat([f.result() for f in splits])})
     run_id = f"fc-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     tables = {
-        table: pl.concat([p[table] for p in parts]).with_columns(pl.lit(run_id).alias("run_id"))
-        for table in parts[0]
+        table: pl.concat(p[table] for p in parts if table in p).with_columns(
+            pl.lit(run_id).alias("run_id")
+        )
+        for table in dict.fromkeys(t for p in parts for t in p)
     }
     origin = inputs.origin.astype("datetime64[D]").astype(dt.date)
     wall = time.perf_counter() - started

@@ -2,9 +2,13 @@
 
 Everything a report shows is read from the warehouse (forecasts, the fit's regime
 probabilities and effects, the panel, the timeline, the status) and handed to the pure
-renderers in ``reports``. Files are written into a temporary folder that is renamed into place,
-and ``latest`` is a symlink swapped atomically, so a killed run never leaves a half-written
-report and a run that fails the health gate (or used a fast fit) never replaces ``latest``.
+renderers in ``reports``. The ``reports`` rows are the truth about what is published: the
+runs index lists them and ``latest`` is the healthy publication run published last, so a run
+that fails the health gate (or used a fast fit) never replaces ``latest``. Files go into an
+immutable, fsynced build folder before the row that names it is committed, and the folder is
+switched to the committed rows only afterwards by atomic renames (``flows.report_folder``):
+a publish killed before its commit changes nothing visible, one killed after it is finished
+by the next publish, and ``latest`` never points at a report the index does not list.
 Each publish also leaves Prefect artifacts (summary, headline table, report link; see
 ``flows.artifacts``) on its flow run, for whoever watches the runs in Prefect's UI.
 """
@@ -13,8 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +24,7 @@ from pathlib import Path
 import polars as pl
 from prefect import flow
 
-from flows import settings
+from flows import report_folder, settings
 from flows.artifacts import record_report_artifacts
 from flows.sources import SOURCES
 from flows.warehouse import connect, table_status, write_rows
@@ -108,6 +110,7 @@ def gather(con, forecast_run_id: str | None = None) -> ReportData:
         monthly=monthly,
         scenarios=_scenarios(monthly["scenario"].unique(maintain_order=True).to_list()),
         scenario_horizon=horizon,
+        attribution=_attribution(con, run["run_id"]),
         drivers_history=_drivers(con, config),
         regimes=con.sql(
             "PIVOT (SELECT month, pathway, smoothed FROM regime_probabilities WHERE run_id = ?) "
@@ -166,6 +169,17 @@ def _scenarios(names: list[str]) -> pl.DataFrame:
     return pl.DataFrame(
         rows, schema={"name": pl.String, "title": pl.String, "description": pl.String}
     )
+
+
+def _attribution(con, run_id: str) -> pl.DataFrame | None:
+    """Each scenario's move from the baseline split by driver (None for forecast runs made
+    before the split was stored, or without a baseline)."""
+    frame = con.sql(
+        "SELECT scenario, part, pathway, mean, q05, q95 FROM forecast_attribution "
+        "WHERE run_id = ? ORDER BY scenario",
+        params=[run_id],
+    ).pl()
+    return frame if frame.height else None
 
 
 def _drivers(con, config: dict) -> pl.DataFrame:
@@ -285,31 +299,6 @@ def _stored_headline(row: dict) -> Headline:
 # ------------------------------------------------------------------ writing
 
 
-def _write_folder(target: Path, files: dict[str, bytes]) -> None:
-    """Write all files into a sibling temp folder, then rename it into place."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    try:
-        for name, content in files.items():
-            (staging / name).write_bytes(content)
-        if target.exists():
-            shutil.rmtree(target)
-        staging.rename(target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
-def _point_latest(reports_dir: Path, run_id: str) -> Path:
-    """Swap the ``latest`` symlink atomically (rename over the old one)."""
-    latest = reports_dir / "latest"
-    temporary = reports_dir / f".latest-{run_id}"
-    temporary.unlink(missing_ok=True)
-    temporary.symlink_to(run_id, target_is_directory=True)
-    os.replace(temporary, latest)
-    return latest
-
-
 def _files(data: ReportData, con) -> dict[str, bytes]:
     forecasts = con.sql(
         "SELECT * FROM forecasts WHERE run_id = ?",
@@ -334,62 +323,108 @@ def _files(data: ReportData, con) -> dict[str, bytes]:
     }
 
 
+def _report_row(data: ReportData, folder: Path, build: str) -> dict:
+    """The run's ``reports`` row: where its files are and the headline the next run compares."""
+    run = data.run
+    drivers = data.drivers_history.drop("month").tail(1).row(0, named=True)
+    horizon = data.scenario_horizon.filter(pl.col("scenario") == data.headline.scenario)
+    return {
+        "run_id": run.run_id,
+        "created_at": run.created_at.replace(tzinfo=None),
+        "model_run_id": run.model_run_id,
+        "config_hash": run.config_hash,
+        "fit_mode": run.fit_mode,
+        "healthy": run.healthy,
+        "data_through": run.data_through,
+        "horizon": run.horizon,
+        "scenario": data.headline.scenario,
+        "headline_json": json.dumps(horizon.to_dicts()),
+        "driver_last_json": json.dumps(drivers),
+        "folder": str(folder),
+        "build": build,
+        "published_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+    }
+
+
+def _commit_row(db_path: Path, row: dict) -> pl.DataFrame:
+    """Commit the run's row (the publish's commit point) and return every ``reports`` row."""
+    with connect(db_path) as con:
+        write_rows(
+            con,
+            {"reports": pl.DataFrame([row])},
+            replace_on={"reports": "run_id"},  # publishing a run again refreshes its row
+        )
+        return _published(con)
+
+
+def _published(con) -> pl.DataFrame:
+    return con.sql("SELECT * FROM reports ORDER BY published_at DESC, created_at DESC").pl()
+
+
+def latest_run(rows: pl.DataFrame) -> str | None:
+    """The run ``latest`` shows: the healthy publication report published last."""
+    eligible = rows.filter(pl.col("healthy") & (pl.col("fit_mode") == "publication"))
+    if not eligible.height:
+        return None
+    return eligible.sort("published_at", descending=True, nulls_last=True)["run_id"][0]
+
+
+def show_published(reports_dir: Path, rows: pl.DataFrame) -> str | None:
+    """Make the reports folder show exactly the committed rows; return the ``latest`` run.
+
+    In this order, each step durable before the next: every run's link to its build, the
+    index, then ``latest`` (so ``latest`` never points at a report the index does not list),
+    then superseded builds go. Idempotent: a publish killed anywhere after its commit leaves
+    the old index and ``latest`` (or the new index and the old ``latest``), and the next
+    publish finishes the job.
+    """
+    for row in rows.iter_rows(named=True):
+        if row["build"] is not None:  # null: a real folder from before builds existed
+            report_folder.link_run(reports_dir, row["run_id"], row["build"])
+    latest = latest_run(rows)
+    report_folder.write_index(reports_dir, _index_html(rows, latest))
+    if latest is not None:
+        report_folder.point_latest(reports_dir, latest)
+    current = {r: b for r, b in rows.select("run_id", "build").rows() if b is not None}
+    report_folder.remove_unused(reports_dir, current)
+    return latest
+
+
+def _index_html(rows: pl.DataFrame, latest: str | None) -> str:
+    entries = [
+        RunEntry(_stored_run(row), f"{row['run_id']}/report.html", _stored_headline(row))
+        for row in rows.sort("created_at", descending=True).iter_rows(named=True)
+    ]
+    return render_index(entries, latest)
+
+
 @flow(name="publish")
 def publish(
     db_path: Path | None = None,
     forecast_run_id: str | None = None,
     reports_dir: Path | None = None,
 ) -> PublishRecord:
-    """Render and store the report of a forecast run; move ``latest`` only if it is healthy."""
+    """Render and store the report of a forecast run; move ``latest`` only if it is healthy.
+
+    The order makes a kill at any point safe: the report's build is written and fsynced, then
+    its ``reports`` row is committed (the commit point: before it, the folder and the
+    warehouse still show the old state), then the folder is made to show the committed rows
+    (:func:`show_published`). Every publish first finishes one that was killed after its commit.
+    """
     db_path = Path(db_path or settings.warehouse_path())
     reports_dir = Path(reports_dir or settings.var_dir() / "reports")
-    with connect(db_path) as con:
-        data = gather(con, forecast_run_id)
-        files = _files(data, con)
-    run = data.run
-    folder = reports_dir / run.run_id
-    _write_folder(folder, files)
-    publishable = run.healthy and run.fit_mode == "publication"
-    latest = _point_latest(reports_dir, run.run_id) if publishable else None
-    drivers = data.drivers_history.drop("month").tail(1).row(0, named=True)
-    horizon = data.scenario_horizon.filter(pl.col("scenario") == data.headline.scenario)
-    with connect(db_path) as con:
-        write_rows(
-            con,
-            {
-                "reports": pl.DataFrame(
-                    [
-                        {
-                            "run_id": run.run_id,
-                            "created_at": run.created_at.replace(tzinfo=None),
-                            "model_run_id": run.model_run_id,
-                            "config_hash": run.config_hash,
-                            "fit_mode": run.fit_mode,
-                            "healthy": run.healthy,
-                            "data_through": run.data_through,
-                            "horizon": run.horizon,
-                            "scenario": data.headline.scenario,
-                            "headline_json": json.dumps(horizon.to_dicts()),
-                            "driver_last_json": json.dumps(drivers),
-                            "folder": str(folder),
-                        }
-                    ]
-                )
-            },
-            replace_on={"reports": "run_id"},  # publishing a run again refreshes its row
-        )
-        _write_index(con, reports_dir)
-    record_report_artifacts(data, files["summary.md"].decode(), folder, latest is not None)
-    return PublishRecord(run.run_id, folder, run.healthy, latest)
-
-
-def _write_index(con, reports_dir: Path) -> None:
-    rows = con.sql("SELECT * FROM reports ORDER BY created_at DESC").pl()
-    entries = [
-        RunEntry(_stored_run(row), f"{row['run_id']}/report.html", _stored_headline(row))
-        for row in rows.iter_rows(named=True)
-    ]
-    index = reports_dir / "index.html"
-    staging = index.with_suffix(".html.tmp")
-    staging.write_text(render_index(entries))
-    os.replace(staging, index)
+    with report_folder.lock(reports_dir):
+        with connect(db_path) as con:
+            data = gather(con, forecast_run_id)
+            files = _files(data, con)
+            show_published(reports_dir, _published(con))
+        run = data.run
+        build = report_folder.write_build(reports_dir, run.run_id, files)
+        folder = reports_dir / run.run_id
+        rows = _commit_row(db_path, _report_row(data, folder, build))
+        latest = show_published(reports_dir, rows)
+    is_latest = latest == run.run_id
+    record_report_artifacts(data, files["summary.md"].decode(), folder, is_latest)
+    return PublishRecord(
+        run.run_id, folder, run.healthy, reports_dir / "latest" if is_latest else None
+    )

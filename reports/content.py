@@ -191,6 +191,10 @@ class ReportData:
     - ``coverage``: column, first, last, months_observed (the monthly panel);
     - ``freshness``: source, rows, last_date, last_ingest (the warehouse status);
     - ``driver_paths`` (optional): scenario, month, driver, mean, q05, q95 (simulated drivers);
+    - ``attribution`` (optional): scenario, part, pathway, mean, q05, q95: each scenario's
+      change from the baseline in P(pathway at the horizon), split into one part per driver
+      (``W_US``, ...), the ``interaction`` remainder and the ``total`` (as
+      :meth:`models.attribution.Attribution.to_frame`, plus a scenario column);
     - ``backtest`` (optional): model, horizon (months ahead), metric, score, low, high;
     - ``backtest_verdicts`` (optional): metric, reference (``persistence`` or
       ``no_drivers``), better, worse, unclear (lists of horizons: the driver model against the
@@ -218,6 +222,7 @@ class ReportData:
     driver_notes: Mapping[str, str] = field(default_factory=dict)
     driver_imputed: Mapping[str, int] = field(default_factory=dict)
     driver_paths: pl.DataFrame | None = None
+    attribution: pl.DataFrame | None = None
     previous: Previous | None = None
     sweep: Sweep | None = None
     backtest: pl.DataFrame | None = None
@@ -239,6 +244,7 @@ class ReportData:
             "coverage": (self.coverage, ("column", "first", "last", "months_observed")),
             "freshness": (self.freshness, ("source", "rows", "last_date", "last_ingest")),
             "driver_paths": (self.driver_paths, ("scenario", "month", "driver", *_SUMMARY)),
+            "attribution": (self.attribution, ("scenario", "part", "pathway", *_SUMMARY)),
             "backtest": (self.backtest, ("model", "horizon", "metric", "score", "low", "high")),
             "backtest_verdicts": (
                 self.backtest_verdicts,

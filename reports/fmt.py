@@ -63,6 +63,11 @@ def pp(delta: float) -> str:
     return f"{signed(delta * 100, 1)} pp"
 
 
+def pp_interval(low: float, high: float) -> str:
+    """A 90% interval of probability changes in percentage points: ``−3.1 to +0.4 pp``."""
+    return f"{signed(low * 100, 1)} to {signed(high * 100, 1)} pp"
+
+
 def number(x: object, digits: int = 3) -> str:
     """A diagnostic value: ``812``, ``1.004``; integers, flags and text as they are."""
     if isinstance(x, float) and math.isfinite(x):

@@ -22,6 +22,7 @@ FILTERS = {
     "pct": fmt.pct,
     "interval": fmt.interval,
     "pp": fmt.pp,
+    "pp_interval": fmt.pp_interval,
     "signed": fmt.signed,
     "number": fmt.number,
     "month": fmt.month,
@@ -120,6 +121,7 @@ def render_html(data: ReportData) -> str:
         title=view.scenario_title(data, data.headline.scenario),
         charts=_charts(data),
         scenario_rows=view.scenario_rows(data),
+        attribution_rows=view.attribution_rows(data),
         changes=view.changes(data),
         events=view.event_agreement(data.events, data.regimes),
         diagnostics=view.flat_diagnostics(data.diagnostics),
@@ -134,9 +136,12 @@ def render_html(data: ReportData) -> str:
     )
 
 
-def render_index(runs: Sequence[RunEntry]) -> str:
-    """The list of runs, newest first, marking the current published run."""
-    ordered, current = view.index_rows(runs)
+def render_index(runs: Sequence[RunEntry], latest: str | None = None) -> str:
+    """The list of runs, newest first, marking the current published run: ``latest`` when
+    the caller knows it (a run published again becomes current although it is older),
+    otherwise the newest healthy publication run."""
+    ordered, newest = view.index_rows(runs)
+    current = latest or newest
     return _ENV.get_template("index.html.j2").render(
         runs=ordered, current=current, pathways=PATHWAYS
     )

@@ -1,4 +1,5 @@
-"""A short Markdown summary of a run: headline table, scenario table, health.
+"""A short Markdown summary of a run: headline table, scenario table, which driver moved
+each scenario, health.
 
 Why Markdown too: the summary goes where HTML does not (a Prefect artifact, a pull request, a
 chat message). Every printed value passes through :func:`md_escape` (Jinja's ``finalize``),
@@ -44,4 +45,5 @@ def render_markdown(data: ReportData) -> str:
         pathways=PATHWAYS,
         title=view.scenario_title(data, data.headline.scenario),
         scenario_rows=view.scenario_rows(data),
+        attribution_rows=view.attribution_rows(data),
     )

@@ -77,6 +77,47 @@ def scenario_rows(data: ReportData) -> list[ScenarioRow]:
     return rows
 
 
+@dataclass(frozen=True)
+class AttributionRow:
+    """One line of "which driver moved it": a part of a scenario's move from the baseline."""
+
+    scenario: str  # title
+    label: str  # the driver's display name, "Interaction (remainder)" or "Total move"
+    changes: Mapping[str, Estimate]  # per pathway, in probability (scenario minus baseline)
+    first: bool  # the scenario's first line (where its title is printed)
+    is_total: bool
+
+
+ATTRIBUTION_LABELS: Mapping[str, str] = {
+    "interaction": "Drivers together (remainder)",
+    "total": "Total move from the baseline",
+}
+
+
+def attribution_rows(data: ReportData) -> list[AttributionRow]:
+    """Per scenario (``data.scenarios`` order) the parts of its move: drivers in stored order,
+    then the interaction remainder, then the total."""
+    frame = data.attribution
+    if frame is None:
+        return []
+    rows = []
+    for name in data.scenarios["name"]:
+        own = frame.filter(pl.col("scenario") == name)
+        parts = own["part"].unique(maintain_order=True).to_list()
+        ordered = [p for p in parts if p not in ATTRIBUTION_LABELS]
+        ordered += [p for p in ATTRIBUTION_LABELS if p in parts]
+        for i, part in enumerate(ordered):
+            hits = own.filter(pl.col("part") == part)
+            changes = {
+                p: e for p in PATHWAYS if (e := _estimate(hits.filter(pl.col("pathway") == p)))
+            }
+            label = ATTRIBUTION_LABELS.get(part) or driver_name(part)
+            rows.append(
+                AttributionRow(scenario_title(data, name), label, changes, i == 0, part == "total")
+            )
+    return rows
+
+
 def driver_last(data: ReportData) -> dict[str, float]:
     """Each driver's last observed value."""
     last = data.drivers_history.sort("month").tail(1)

@@ -28,7 +28,13 @@ pytestmark = pytest.mark.usefixtures("prefect_server")
 
 SCENARIOS = [s.name for s in load_scenarios(Path(__file__).parents[1] / "data" / "scenarios")]
 TINY = {"n_paths": 30, "max_draws": 20}
-TABLES = ("forecast_runs", "forecasts", "forecast_summaries", "forecast_first_passage")
+TABLES = (
+    "forecast_runs",
+    "forecasts",
+    "forecast_summaries",
+    "forecast_first_passage",
+    "forecast_attribution",
+)
 
 
 def copy_warehouse(fitted_db: dict, folder: Path) -> Path:
@@ -53,10 +59,11 @@ def forecasted(fitted_db: dict, tmp_path_factory: pytest.TempPathFactory) -> dic
     first = forecast(db_path=db, seed=11, **TINY)
     second = forecast(db_path=db, seed=11, **TINY)
     other = forecast(db_path=db, scenarios=["baseline"], seed=12, **TINY)
+    alone = forecast(db_path=db, scenarios=["tariff_escalation"], seed=11, **TINY)
     with connect(db, read_only=True) as con:
         last_month = con.execute("SELECT last_month FROM model_runs").fetchall()[0][0]
     return {
-        "db": db, "runs": (first, second, other), "last_month": last_month,
+        "db": db, "runs": (first, second, other), "alone": alone, "last_month": last_month,
         **{t: read(db, t) for t in TABLES},
     }  # fmt: skip
 
@@ -101,6 +108,44 @@ def test_the_same_seed_stores_the_same_numbers(forecasted: dict) -> None:
         assert one_run(forecasted[table], first).equals(one_run(forecasted[table], second))
     baseline = one_run(forecasted["forecasts"], first).filter(pl.col("scenario") == "baseline")
     assert not baseline.equals(one_run(forecasted["forecasts"], other))
+
+
+def test_each_scenario_move_is_split_by_driver(forecasted: dict) -> None:
+    first = forecasted["runs"][0]
+    split = one_run(forecasted["forecast_attribution"], first)
+    assert sorted(set(split["scenario"])) == [s for s in SCENARIOS if s != "baseline"]
+    assert set(split["part"]) == {"W_US", "W_CN", "INTL", "interaction", "total"}
+    parts = (
+        split.filter(pl.col("part") != "total")
+        .group_by("scenario", "pathway")
+        .agg(pl.col("mean").sum().alias("parts"))
+    )
+    at = one_run(forecasted["forecast_summaries"], first).filter(
+        pl.col("measure") == "pathway_at_horizon", pl.col("uncertainty") == "posterior"
+    )
+    base = at.filter(pl.col("scenario") == "baseline").select("pathway", base="mean")
+    moved = at.join(base, on="pathway").select(
+        "scenario", "pathway", (pl.col("mean") - pl.col("base")).alias("moved")
+    )
+    total = split.filter(pl.col("part") == "total").select("scenario", "pathway", "mean")
+    checked = total.join(parts, on=["scenario", "pathway"]).join(moved, on=["scenario", "pathway"])
+    assert checked.height == 3 * (len(SCENARIOS) - 1)
+    assert (checked["mean"] - checked["parts"]).abs().max() < 1e-12  # parts add up to the total
+    assert (checked["mean"] - checked["moved"]).abs().max() < 1e-12  # the stored move
+    # tariff escalation shocks the two win-sets only: tension's part is exactly zero
+    intl = split.filter(pl.col("scenario") == "tariff_escalation", pl.col("part") == "INTL")
+    assert intl["mean"].to_list() == [0.0, 0.0, 0.0] and intl["q95"].to_list() == [0.0] * 3
+
+
+def test_a_forecast_without_the_baseline_still_splits_its_moves(forecasted: dict) -> None:
+    """The baseline is simulated for the split alone; with the same seed the numbers are the
+    ones of the full forecast (common random numbers)."""
+    first, alone = forecasted["runs"][0], forecasted["alone"]
+    assert set(one_run(forecasted["forecasts"], alone)["scenario"]) == {"tariff_escalation"}
+    full = one_run(forecasted["forecast_attribution"], first).filter(
+        pl.col("scenario") == "tariff_escalation"
+    )
+    assert one_run(forecasted["forecast_attribution"], alone).equals(full)
 
 
 def test_the_run_record_says_what_was_simulated(forecasted: dict) -> None:

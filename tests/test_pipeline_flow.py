@@ -178,7 +178,8 @@ def test_the_run_leaves_artifacts_that_match_the_warehouse(world: World, first: 
         == expected  # fmt: skip
     assert {row["title"] for row in table} >= {"Baseline (calendar only)", HOSTILE}
 
-    link = (report.folder / "report.html").resolve().as_uri()
+    link = (report.folder / "report.html").absolute().as_uri()
+    assert (report.folder / "report.html").is_file()
     assert found[REPORT_KEY].data == f"[Report {report.run_id}]({link})"
 
 

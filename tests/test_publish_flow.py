@@ -49,12 +49,18 @@ def published(fitted_db: dict, tmp_path_factory: pytest.TempPathFactory) -> dict
             "measure = 'pathway_at_horizon' ORDER BY point_id",
             [swept.sweep_id],
         ).fetchall()
+        split = con.execute(
+            "SELECT part, pathway, mean FROM forecast_attribution WHERE run_id = ? AND "
+            "scenario = 'taiwan_strait_crisis'",
+            [fc.run_id],
+        ).fetchall()
     return {
         "record": record,
         "reports": reports,
         "db": db,
         "horizon": dict(horizon),
         "sweep_dc": dc,
+        "taiwan_split": split,
     }
 
 
@@ -82,6 +88,16 @@ def test_report_shows_the_sweep_of_its_fit(published: dict) -> None:
     assert "Every grid point is run against the same fitted posterior" in section
     for (mean,) in published["sweep_dc"]:  # the table shows each point's P(DC) as stored
         assert f">{fmt.pct(mean)}<" in section
+
+
+def test_report_says_which_driver_moved_each_scenario(published: dict) -> None:
+    html = (published["record"].folder / "report.html").read_text()
+    start = html.index('id="attribution"')
+    table = html[start : html.index("</table>", start)]
+    assert "Taiwan Strait crisis" in table
+    assert len(published["taiwan_split"]) == 5 * 3  # 3 drivers, remainder, total x pathways
+    for _part, _pathway, mean in published["taiwan_split"]:  # as stored, in pp
+        assert f">{fmt.pp(mean)}<" in table
 
 
 def test_publishing_a_run_again_refreshes_it(published: dict) -> None:

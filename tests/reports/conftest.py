@@ -3,7 +3,7 @@
 Nothing here is a forecast or comes from a fit; the numbers are smooth formulas chosen so the
 charts have something to draw (probabilities that sum to one, drivers that wander around 0).
 Two fixtures: ``rendering_data`` has only the required sections, ``full_rendering_data``
-adds every optional one (driver paths, previous run, sweep, backtest).
+adds every optional one (driver paths, driver attribution, previous run, sweep, backtest).
 """
 
 from __future__ import annotations
@@ -100,6 +100,27 @@ def _driver_paths(history: pl.DataFrame) -> pl.DataFrame:
                 rows.append((scenario, month, driver, mean, mean - spread, mean + spread))
     return pl.DataFrame(
         rows, schema=["scenario", "month", "driver", "mean", "q05", "q95"], orient="row"
+    )
+
+
+def _attribution(horizon: pl.DataFrame) -> pl.DataFrame:
+    """Each scenario's move from the baseline (from the fixture's horizon frame), split into
+    made-up shares per driver; the remainder makes the parts add up to the total."""
+    at = horizon.filter(pl.col("measure") == "pathway_at_horizon")
+    base = at.filter(pl.col("scenario") == "baseline").select("pathway", base=pl.col("mean"))
+    shares = {"W_US": 0.5, "W_CN": 0.3, "INTL": 0.1}
+    rows = []
+    for scenario, pathway, mean, base_mean in (
+        at.join(base, on="pathway").select("scenario", "pathway", "mean", "base").rows()
+    ):
+        if scenario == "baseline":
+            continue
+        total = mean - base_mean
+        parts = {**{d: s * total for d, s in shares.items()}, "interaction": 0.1 * total}
+        for part, value in {**parts, "total": total}.items():
+            rows.append((scenario, part, pathway, value, value - 0.02, value + 0.02))
+    return pl.DataFrame(
+        rows, schema=["scenario", "part", "pathway", "mean", "q05", "q95"], orient="row"
     )
 
 
@@ -211,7 +232,8 @@ def make_report_data() -> ReportData:
 
 
 def with_optional_sections(data: ReportData) -> ReportData:
-    """Every optional section filled: driver paths, a previous run, a sweep, a backtest."""
+    """Every optional section filled: driver paths, the scenarios' driver attribution, a
+    previous run, a sweep, a backtest."""
     previous = Previous(
         run=replace(
             data.run,
@@ -267,6 +289,7 @@ def with_optional_sections(data: ReportData) -> ReportData:
     return replace(
         data,
         driver_paths=_driver_paths(data.drivers_history),
+        attribution=_attribution(data.scenario_horizon),
         previous=previous,
         sweep=sweep,
         backtest=backtest,

@@ -31,6 +31,10 @@ def test_signed_and_pp() -> None:
     assert fmt.signed(0.25) == "+0.25"
 
 
+def test_pp_interval() -> None:
+    assert fmt.pp_interval(-0.031, 0.004) == "\u22123.1 to +0.4 pp"
+
+
 def test_number() -> None:
     assert fmt.number(1.0042) == "1.004"
     assert fmt.number(812.4) == "812"

@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from reports import render_html
+from reports import fmt, render_html
 from reports.content import Estimate, Headline, ReportData
 from tests.reports.conftest import make_report_data, with_optional_sections
 
@@ -118,6 +118,35 @@ def test_optional_sections_only_when_given(
         assert f'id="{section}"' not in bare and f'href="#{section}"' not in bare
         assert f'id="{section}"' in full and f'href="#{section}"' in full
     assert 'id="drivers-paths"' not in bare and 'id="drivers-paths"' in full
+
+
+def test_attribution_table_splits_each_scenario_move(
+    rendering_data: ReportData, full_rendering_data: ReportData
+) -> None:
+    assert 'id="attribution"' not in render_html(rendering_data)
+    html = render_html(full_rendering_data)
+    table = html[
+        html.index('id="attribution"') : html.index("</table>", html.index('id="attribution"'))
+    ]
+    assert table.count('class="total"') == 3  # every scenario but the baseline
+    frame = full_rendering_data.attribution
+    assert frame is not None
+    rows = re.findall(r"<tr[^>]*><td>([^<]*)</td><td>([^<]*)</td>", table)
+    assert rows[:5] == [
+        ("Tariff escalation", "US win-set (W_US)"),
+        ("", "China win-set (W_CN)"),
+        ("", "International tension (INTL)"),
+        ("", "Drivers together (remainder)"),
+        ("", "Total move from the baseline"),
+    ]
+    for part, pathway in (("W_US", "DC"), ("total", "DC"), ("interaction", "MC")):
+        hit = frame.filter(
+            (pl.col("scenario") == "taiwan_strait_crisis")
+            & (pl.col("part") == part)
+            & (pl.col("pathway") == pathway)
+        ).row(0, named=True)
+        assert f'{fmt.pp(hit["mean"])}<br><span class="small">' in table
+        assert fmt.pp_interval(hit["q05"], hit["q95"]) in table
 
 
 def test_what_moved_shows_changes(full_rendering_data: ReportData) -> None:

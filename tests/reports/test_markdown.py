@@ -56,3 +56,13 @@ def test_user_text_cannot_break_tables_or_inject_html(rendering_data: ReportData
 
 def test_deterministic(rendering_data: ReportData) -> None:
     assert render_markdown(rendering_data) == render_markdown(rendering_data)
+
+
+def test_attribution_table_adds_up(full_rendering_data: ReportData) -> None:
+    text = render_markdown(full_rendering_data)
+    section = text[text.index("## Which driver moved each scenario") : text.index("## Health")]
+    lines = [line for line in section.splitlines() if line.startswith("| ")]
+    assert lines[0] == "| Scenario | Part | DC | SE | MC |"
+    assert len(lines) == 2 + 3 * 5  # header, rule, 3 scenarios x (3 drivers, remainder, total)
+    assert "| Tariff escalation | US win-set (W\\_US) |" in section
+    assert "## Which driver" not in render_markdown(replace(full_rendering_data, attribution=None))
