@@ -144,7 +144,7 @@ def _command_line(pid: str) -> str | None:
     words = [w.decode(errors="replace") for w in raw.split(b"\0") if w]
     if not words:
         return None
-    line = " ".join([Path(words[0]).name, *words[1:]])
+    line = " ".join(" ".join([Path(words[0]).name, *words[1:]]).split())  # one line
     return line if len(line) <= 60 else line[:59] + "…"
 
 
