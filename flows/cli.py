@@ -7,6 +7,7 @@ stderr and exit status 2, never a traceback. Prefect's own logs are quiet unless
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import multiprocessing
@@ -66,6 +67,16 @@ def _run[T](step: str, fn: Callable[..., T], *args: Any, spinner: bool = True, *
         err.print(f"[red]error:[/red] {exc.args[0]}", highlight=False, soft_wrap=True)
     except (SourceError, WarehouseError, ValueError) as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+    except OSError as exc:  # a full disk while writing a posterior or a report
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        where = f" writing {exc.filename}" if exc.filename else ""
+        err.print(
+            f"[red]error:[/red] no space left on the device{where}; the step was abandoned "
+            "(finished steps are kept): free some space and run again",
+            highlight=False,
+            soft_wrap=True,
+        )
     raise typer.Exit(2)
 
 

@@ -2,7 +2,9 @@
 
 The warehouse is opened twice, briefly: once to read the panel and once, after sampling, to
 write the run's record, its regime probabilities and its prior-vs-posterior table in one
-transaction. Sampling (a minute or more) never holds the DuckDB lock. A fit that fails the
+transaction. Sampling (a minute or more) never holds the DuckDB lock. Those rows are kept on
+disk until they are committed (``flows.kept_fits``), so a warehouse that is busy or full at
+that moment never loses a finished fit: the next fit or run records it. A fit that fails the
 health gate is recorded with ``healthy = false`` and its problems, and is never used.
 """
 
@@ -19,8 +21,9 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
 from flows import settings
+from flows.kept_fits import discard, keep, record_kept
 from flows.panel import TABLES, build_panel, frame_hash
-from flows.warehouse import connect, read_tables, replace_tables, write_rows
+from flows.warehouse import WarehouseError, connect, read_tables, replace_tables, write_rows
 
 
 @dataclass(frozen=True)
@@ -126,8 +129,10 @@ def fit_and_record(db_path: Path, config, mode: str, purpose: str = "fit") -> Fi
     being picked as "the newest healthy fit" by forecasts that name no fit.
     """
     run_id = f"fit-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    posterior_dir = settings.posterior_dir()
+    record_kept(posterior_dir, db_path)
     panel = read_panel(db_path)
-    out = sample(panel, config, run_id, settings.posterior_dir())
+    out = sample(panel, config, run_id, posterior_dir)
     result = out["result"]
     diag = result.diagnostics
     months = result.data.months.astype("datetime64[D]").astype(dt.date)
@@ -157,15 +162,21 @@ def fit_and_record(db_path: Path, config, mode: str, purpose: str = "fit") -> Fi
         "checks_json": json.dumps(out["checks"], sort_keys=True, default=float),
         "posterior_path": str(out["path"]),
     }
-    with connect(db_path) as con:
-        write_rows(
-            con,
-            {
-                "model_runs": pl.DataFrame([record]),
-                "regime_probabilities": out["regimes"],
-                "model_effects": out["effects"],
-            },
-        )
+    rows = {
+        "model_runs": pl.DataFrame([record]),
+        "regime_probabilities": out["regimes"],
+        "model_effects": out["effects"],
+    }
+    kept = keep(posterior_dir, run_id, db_path, rows)
+    try:
+        with connect(db_path) as con:
+            write_rows(con, rows)
+    except WarehouseError as exc:
+        raise type(exc)(
+            f"{exc}. The finished fit {run_id} is kept (posterior {out['path']}, rows in "
+            f"{kept}) and is recorded by the next `winset fit` or `winset run` on this warehouse"
+        ) from exc
+    discard(kept)
     fit_record = FitRecord(
         run_id=run_id,
         mode=record["mode"],

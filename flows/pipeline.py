@@ -20,6 +20,7 @@ from flows.artifacts import record_unhealthy_fit
 from flows.fit import FitRecord, fit_model, load_config, read_panel
 from flows.forecast import ForecastRecord, forecast
 from flows.ingest import ingest
+from flows.kept_fits import record_kept
 from flows.panel import TABLES, Panel, build_panel, frame_hash
 from flows.publish import PublishRecord, publish
 from flows.warehouse import IngestSummary, connect, read_tables, replace_tables
@@ -105,6 +106,7 @@ def pipeline(
     summary = ingest(db_path=db_path)
     panel = refresh_panel(db_path)
     config = load_config(config_path, fast)
+    record_kept(settings.posterior_dir(), db_path)  # a finished fit a busy warehouse refused
     reused = reusable_fit(db_path, config.config_hash(), frame_hash(read_panel(db_path)))
     record = None
     if reused is None:

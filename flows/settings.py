@@ -50,5 +50,19 @@ def model_config_path() -> Path:
     return Path(os.environ.get("WINSET_MODEL_CONFIG", data_dir() / "model.yaml"))
 
 
+def lock_wait_seconds() -> float:
+    """How long a command waits for another process holding the warehouse
+    (``WINSET_LOCK_WAIT``, seconds; default 60): long enough for a reader to finish a query,
+    bounded so a scheduled run never hangs on a forgotten connection."""
+    raw = os.environ.get("WINSET_LOCK_WAIT", "60")
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:
+        raise ValueError(f"WINSET_LOCK_WAIT: expected a number of seconds, got {raw!r}")
+    return seconds
+
+
 def posterior_dir() -> Path:
     return var_dir() / "posteriors"

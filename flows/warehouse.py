@@ -24,16 +24,15 @@ import duckdb
 import polars as pl
 
 from flows.sources.base import REJECT_SCHEMA, Parsed, Source
+from flows.warehouse_file import (
+    WarehouseError,
+    open_file,
+    problem,
+    remember_whole,
+    remove_empty_wal,
+)
 
 LINEAGE_COLUMNS = ("source", "file", "sha256", "ingested_at")
-
-
-class WarehouseError(Exception):
-    """A warehouse problem a user can act on; ``str()`` is one line."""
-
-
-class WarehouseBusy(WarehouseError):
-    """Another process holds the DuckDB file."""
 
 
 @dataclass(frozen=True)
@@ -72,40 +71,42 @@ class TableStatus:
 
 
 @contextmanager
-def connect(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(
+    path: Path, *, read_only: bool = False, wait: float | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse: migrated to the latest schema, or, ``read_only``, checked to be at it.
 
     Readers can then rely on every table and column of the current schema; a warehouse last
-    written by an older winset gets one clear line instead of a missing-column error.
+    written by an older winset gets one clear line instead of a missing-column error. A writer
+    first checks the file is whole (``flows.warehouse_file``), and both wait up to ``wait``
+    seconds (default ``WINSET_LOCK_WAIT``) for other processes holding it. DuckDB errors about
+    the file (damage, a full disk), from opening or from any query in the block, become one
+    ``WarehouseError`` line here.
     """
     path = Path(path)
     if read_only and not path.exists():
         raise WarehouseError(f"{path}: no warehouse yet; run `winset ingest` first")
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        raise _busy_or_broken(path, exc) from None
+    con = open_file(path, read_only=read_only, wait=wait)
+    failed = True
     try:
         if read_only:
             _require_current(con, path)
         else:
             migrate(con)
         yield con
+        failed = False
+    except duckdb.Error as exc:
+        translated = problem(path, exc)
+        if translated is None:
+            raise
+        raise translated from exc
     finally:
+        if failed and not read_only:
+            remove_empty_wal(path)
         con.close()
-
-
-def _busy_or_broken(path: Path, exc: duckdb.IOException) -> WarehouseError:
-    message = str(exc)
-    if "lock" in message.lower():
-        pid = re.search(r"PID (\d+)", message)
-        who = f" (process {pid.group(1)})" if pid else ""
-        return WarehouseBusy(
-            f"{path}: the warehouse is in use by another winset process{who}; "
-            "wait for it to finish and try again"
-        )
-    return WarehouseError(f"{path}: cannot open the warehouse: {message.splitlines()[0]}")
+        if not failed and not read_only:
+            remember_whole(path)
 
 
 # --------------------------------------------------------------------------- migrations
@@ -335,10 +336,14 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     con.execute("BEGIN TRANSACTION")
     try:
         yield
-        con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        # a statement that failed may have ended the transaction already; keep its reason
+        with contextlib.suppress(duckdb.TransactionException):
+            con.execute("ROLLBACK")
         raise
+    # Outside the try: a COMMIT that fails (a full disk) has already been rolled back by
+    # DuckDB, and a ROLLBACK then would fail too and hide the reason.
+    con.execute("COMMIT")
 
 
 def write_rows(

@@ -9,6 +9,9 @@ health gate, which is exactly what these tests check is recorded and reported.
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -17,6 +20,7 @@ import yaml
 from typer.testing import CliRunner
 
 from flows.cli import app
+from flows.kept_fits import record_kept
 from flows.warehouse import connect
 from models.config import from_yaml
 from models.data import STATES
@@ -129,3 +133,67 @@ def test_bad_configs_name_the_field(
     assert "Traceback" not in err
     with connect(ran["db"], read_only=True) as con:
         assert con.sql("SELECT count(*) FROM model_runs").pl().item() == before
+
+
+HOLD_FROM_THE_POSTERIOR_TO_AFTER_THE_COMMIT = """
+import sys, time, duckdb
+from pathlib import Path
+posteriors, db, seconds = Path(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+print("watching", flush=True)
+while not list(posteriors.glob("*.nc")):  # sampling has ended
+    time.sleep(0.01)
+con = duckdb.connect(db, read_only=True)
+print("holding", flush=True)
+while not list(posteriors.glob("*.rows")):  # the fit is about to open the warehouse
+    time.sleep(0.01)
+time.sleep(seconds)
+"""
+
+
+def test_a_reader_holding_the_warehouse_at_the_commit_loses_no_fit(
+    fitted_db: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another DuckDB client opens the file read-only as sampling ends and holds it longer
+    than the fit waits: the fit is kept on disk, and the next fit or run records it."""
+    db, posteriors = tmp_path / "w.duckdb", tmp_path / "var" / "posteriors"
+    shutil.copy(fitted_db["db"], db)
+    posteriors.mkdir(parents=True)
+    monkeypatch.setenv("WINSET_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("WINSET_LOCK_WAIT", "2")
+    script = HOLD_FROM_THE_POSTERIOR_TO_AFTER_THE_COMMIT
+    reader = subprocess.Popen(
+        [sys.executable, "-c", script, str(posteriors), str(db), "6"], stdout=subprocess.PIPE
+    )
+    try:
+        assert reader.stdout.readline().strip() == b"watching"
+        code, out, err = cli("fit", "--config", str(fitted_db["config"]), "--db", str(db))
+        assert reader.stdout.readline().strip() == b"holding"  # it held the file at the commit
+    finally:
+        reader.kill()
+        reader.wait()
+    assert code == 2
+    assert "Fit fit-" not in out
+    [line] = [line for line in err.splitlines() if line.startswith("error:")]
+    for notice in [line for line in err.splitlines() if "waiting up to 2 s" in line]:
+        assert f"in use by process {reader.pid}" in notice  # (the wait itself: test_warehouse_file)
+    assert "Traceback" not in err
+    [posterior] = posteriors.glob("*.nc")
+    [kept] = posteriors.glob("*.rows")
+    run_id = posterior.stem
+    assert line.startswith(f"error: {db}: the warehouse is in use by process {reader.pid}")
+    assert f"The finished fit {run_id} is kept" in line
+    with connect(db, read_only=True) as con:
+        query = "SELECT count(*) FROM model_runs WHERE run_id = ?"
+        assert con.execute(query, [run_id]).fetchall() == [(0,)]
+    assert record_kept(posteriors, db) == [run_id]  # what the next `winset fit` or `run` does
+    assert not kept.exists()
+    with connect(db, read_only=True) as con:
+        [(path, healthy)] = con.execute(
+            "SELECT posterior_path, healthy FROM model_runs WHERE run_id = ?", [run_id]
+        ).fetchall()
+        [(regimes,)] = con.execute(
+            "SELECT count(*) FROM regime_probabilities WHERE run_id = ?", [run_id]
+        ).fetchall()
+    assert (path, healthy) == (str(posterior), True)
+    assert regimes > 0
+    assert record_kept(posteriors, db) == []  # recorded once

@@ -352,7 +352,8 @@ def test_response_over_the_size_cap(
     assert line.endswith("response is larger than the size cap of 10,485 bytes")
 
 
-def test_busy_warehouse_through_the_cli(warehouse: Path) -> None:
+def test_busy_warehouse_through_the_cli(warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WINSET_LOCK_WAIT", "0")  # waiting is tested in test_warehouse_file.py
     hold = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print(1, flush=True); "
     hold += "time.sleep(30)"
     holder = subprocess.Popen([sys.executable, "-c", hold, str(warehouse)], stdout=subprocess.PIPE)
@@ -363,7 +364,7 @@ def test_busy_warehouse_through_the_cli(warehouse: Path) -> None:
         holder.kill()
         holder.wait()
     assert code == 2
-    assert "in use by another winset process" in one_error_line(err)
+    assert f"in use by process {holder.pid} (python" in one_error_line(err)
 
 
 def test_unknown_source(warehouse: Path) -> None:

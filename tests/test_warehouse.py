@@ -19,13 +19,13 @@ from flows.sources import fred
 from flows.sources.base import Parsed, rejects_frame
 from flows.warehouse import (
     Batch,
-    WarehouseBusy,
     WarehouseError,
     connect,
     migrations,
     read_table,
     write_ingest,
 )
+from flows.warehouse_file import WarehouseBusy
 
 EXPCH = fred.SOURCE.dataset("EXPCH")
 T0 = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
@@ -146,11 +146,11 @@ def test_busy_warehouse_gives_a_clear_message(tmp_path: Path) -> None:
     holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(db)], stdout=subprocess.PIPE)
     try:
         assert holder.stdout.readline().strip() == b"locked"
-        with pytest.raises(WarehouseBusy) as info, connect(db):
+        with pytest.raises(WarehouseBusy) as info, connect(db, wait=0.3):
             pass
         message = str(info.value)
-        assert "in use by another winset process" in message
-        assert f"(process {holder.pid})" in message
+        assert f"in use by process {holder.pid} (python" in message
+        assert "waited 0.3 s" in message
         assert "\n" not in message
     finally:
         holder.kill()
