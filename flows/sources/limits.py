@@ -23,7 +23,7 @@ MAX_UNZIPPED_MB = "WINSET_MAX_UNZIPPED_MB"
 MAX_REJECTS = "WINSET_MAX_REJECTS"
 
 DEFAULT_FILE_MB = 512.0  # a month of GDELT exports zipped is far below this
-DEFAULT_UNZIPPED_MB = 1024.0  # one GDELT 2.0 export unzips to tens of MB
+DEFAULT_UNZIPPED_MB = 256.0  # one GDELT 2.0 export unzips to tens of MB
 DEFAULT_REJECTS = 10_000  # the bundle's files reject at most a handful of rows each
 
 _MB = 1024 * 1024
@@ -40,7 +40,7 @@ class FileLimits:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> FileLimits:
         """The caps set by ``WINSET_MAX_FILE_MB``, ``WINSET_MAX_UNZIPPED_MB`` and
-        ``WINSET_MAX_REJECTS`` (defaults 512, 1024 and 10,000); a bad value names its variable."""
+        ``WINSET_MAX_REJECTS`` (defaults 512, 256 and 10,000); a bad value names its variable."""
         env = os.environ if environ is None else environ
         return cls(
             max_file_bytes=int(_positive(env, MAX_FILE_MB, DEFAULT_FILE_MB) * _MB),
