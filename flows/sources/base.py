@@ -278,7 +278,7 @@ def read_csv(
     whole as soon as they are seen: a file that is mostly wrong is the wrong file, and keeping
     millions of rejects cost gigabytes. Lines are read lazily for the same reason.
     """
-    from flows.sources.limits import FileLimits, too_many_rejects
+    from flows.sources.limits import FileLimits, too_many_rejects  # limits imports this module
 
     limit = FileLimits.from_env().max_rejects if max_rejects is None else max_rejects
     lines = _lines(decode(content, file))

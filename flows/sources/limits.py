@@ -1,8 +1,8 @@
 """Caps on what one input file may cost: its size, what it unzips to, and its rejected rows.
 
 Why: a parser's memory grows with its input, and an input can be far larger than it looks. A
-200 MB CSV of one repeated row took 10.7 GB and 13 minutes and stored 9.1 million rejects; a
-1 MB zip of zeros unpacked to 1 GB (6.5 GB of memory) before anything looked at it. Each cap is
+200 MB CSV of one repeated row took 10.6 GB and stored 9.1 million rejects; a 1 MB zip of
+zeros unpacked to 1 GB (6.5 GB of memory) before anything looked at it. Each cap is
 checked before the expensive step (the size before reading, the unzipped size while streaming,
 the reject count while parsing), so a refused file costs little, and the message names the cap
 and the environment variable that moves it. Downloads have the same size cap (``--max-mb``).
