@@ -301,12 +301,13 @@ def sweep_flow(
     except ValueError as exc:
         raise GridError(f"{source}: base_scenario: {exc}") from None
     model = load_fitted(db_path, model_run_id)
-    # Checked on the swept fit before any refit; a refit has as many draws or fewer.
+    # Checked before any refit: refits are thinned to at most max_draws draws each.
     checked = _inputs(model.posterior.idata, model.config, model, spec)
     try:
         check_memory(
             checked, spec.horizon, spec.n_paths, budget,
-            concurrent=min(concurrent, len(spec.points())), setting=settings.MEMORY_MB,
+            concurrent=min(concurrent, len(spec.points())),
+            n_draws=spec.max_draws if spec.prior_axes else None, setting=settings.MEMORY_MB,
         )  # fmt: skip
     except ValueError as exc:
         raise GridError(f"{source}: n_paths: {exc}") from None

@@ -124,19 +124,22 @@ def check_memory(
     budget_bytes: int,
     *,
     concurrent: int = 1,
+    n_draws: int | None = None,
     setting: str = "the memory budget",
 ) -> int:
     """The bytes ``concurrent`` simulations of ``n_paths`` paths to ``horizon`` would need at
     their peak (:func:`models.simulate.peak_bytes`); more than ``budget_bytes`` is refused
-    before any array is allocated, naming the need, the budget and ``setting``."""
+    before any array is allocated, naming the need, the budget and ``setting``. ``n_draws``
+    replaces the inputs' draws (for simulations from posteriors not yet drawn)."""
     steps = len(inputs.months_to(horizon))
     layout = DriverLayout.build(inputs.drivers.names, inputs.driver_names)
-    one = peak_bytes(inputs.n_draws, n_paths, steps, len(inputs.drivers.names), layout.n_rows)
+    draws = inputs.n_draws if n_draws is None else n_draws
+    one = peak_bytes(draws, n_paths, steps, len(inputs.drivers.names), layout.n_rows)
     need = concurrent * one
     if need > budget_bytes:
         runs = f"{concurrent} simulations at once of " if concurrent > 1 else ""
         raise MemoryBudgetError(
-            f"memory: {runs}{n_paths:,} paths x {inputs.n_draws} draws x {steps} months would "
+            f"memory: {runs}{n_paths:,} paths x {draws} draws x {steps} months would "
             f"need about {byte_size(need)}, more than the budget of {byte_size(budget_bytes)} "
             f"({setting}); use fewer paths"
         )
