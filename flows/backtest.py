@@ -40,13 +40,20 @@ from models.fit import fit, fitted_data
 DEFAULT_ORIGINS: tuple[str, ...] = ("2017-12", "2019-12", "2022-07", "2024-12", "2025-04")
 
 MIN_SERIES_MONTHS = 12  # a series seen for less than a year cannot place three state means
+# An origin needs this many months of the model's window before it: fewer cannot inform a
+# three-state HMM with driver effects, and before the window there is nothing to fit at all.
+MIN_TRAINING_MONTHS = 36
 
 
 def origin_months(origins: Sequence[str] | None = None, quarterly: bool = False) -> list[dt.date]:
     """The origins as first days of months (``YYYY-MM``), sorted; with ``quarterly``, every
-    quarter-end month (Mar, Jun, Sep, Dec) from the first origin to the last."""
+    quarter-end month (Mar, Jun, Sep, Dec) from the first origin to the last. An empty list is
+    refused rather than read as "the defaults"."""
+    if origins is not None and not list(origins):
+        raise ValueError("origins: no months given; expected months as YYYY-MM")
     try:
-        months = sorted({dt.date.fromisoformat(f"{o}-01") for o in origins or DEFAULT_ORIGINS})
+        chosen = DEFAULT_ORIGINS if origins is None else origins
+        months = sorted({dt.date.fromisoformat(f"{o}-01") for o in chosen})
     except ValueError:
         raise ValueError(
             f"origins: expected months as YYYY-MM, got {list(origins or [])}"
@@ -59,6 +66,35 @@ def origin_months(origins: Sequence[str] | None = None, quarterly: bool = False)
         out.append(dt.date(year, month, 1))
         year, month = (year + 1, 3) if month == 12 else (year, month + 3)
     return out
+
+
+def check_window(months: Sequence[dt.date], config: ModelConfig) -> None:
+    """Refuse an origin too early in the model's window (:data:`MIN_TRAINING_MONTHS`) before
+    the warehouse is even opened."""
+    start = dt.date.fromisoformat(f"{config.start}-01")
+    shifted = start.month - 1 + MIN_TRAINING_MONTHS
+    earliest = dt.date(start.year + shifted // 12, shifted % 12 + 1, 1)
+    if months[0] < earliest:
+        raise ValueError(
+            f"origins: {months[0]:%Y-%m} is before {earliest:%Y-%m}: the model's window starts "
+            f"in {config.start} and an origin needs {MIN_TRAINING_MONTHS} months of it"
+        )
+
+
+def all_origin_inputs(
+    raw: Raw, months: Sequence[dt.date], config: ModelConfig
+) -> list[OriginInputs]:
+    """Every origin's inputs, built before anything is fitted, so an origin whose as-of data
+    cannot build the panel fails at once, naming itself, instead of after earlier fits."""
+    inputs = []
+    for month in months:
+        try:
+            inputs.append(origin_inputs(raw, month, config))
+        except ValueError as exc:
+            raise ValueError(
+                f"origins: {month:%Y-%m}: the data known then cannot build the panel ({exc})"
+            ) from None
+    return inputs
 
 
 def month_end(month: dt.date) -> dt.date:
@@ -139,12 +175,12 @@ def _fit_row(origin: dt.date, model: str, config: ModelConfig, result) -> dict:
     }
 
 
-@task(cache_policy=NONE, task_run_name="backtest-{origin}")
+@task(cache_policy=NONE, task_run_name="backtest-{inputs.origin}")
 def run_origin(
-    raw: Raw, truth: pl.DataFrame, origin: dt.date, config: ModelConfig, horizons: tuple[int, ...]
+    inputs: OriginInputs, truth: pl.DataFrame, horizons: tuple[int, ...]
 ) -> dict[str, pl.DataFrame]:
-    """Fit both HMMs as of ``origin``, forecast every model, score against ``truth``."""
-    inputs = origin_inputs(raw, origin, config)
+    """Fit both HMMs as of ``inputs.origin``, forecast every model, score against ``truth``."""
+    origin = inputs.origin
     steps, seed = max(horizons), inputs.config.sampler.seed
     forecasts, fits = {}, []
     no_drivers = no_driver_config(inputs.config)
@@ -239,12 +275,14 @@ def backtest(
     db_path = Path(db_path or settings.warehouse_path())
     config = load_config(config_path, fast)
     months = origin_months(origins, quarterly)
+    check_window(months, config)
     with connect(db_path) as con:
         raw = read_tables(con, TABLES)
     truth = build_panel(raw).frame
     if months[-1] >= truth["month"].max():
         raise ValueError(f"origins: nothing after {months[-1]:%Y-%m} to score the forecasts on")
-    parts = [run_origin(raw, truth, month, config, horizons) for month in months]
+    origins_known = all_origin_inputs(raw, months, config)
+    parts = [run_origin(inputs, truth, horizons) for inputs in origins_known]
     backtest_id = f"bt-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     tag = pl.lit(backtest_id).alias("backtest_id")
     frames = {

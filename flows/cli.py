@@ -160,7 +160,13 @@ def ingest(
         typer.Option(help="SOURCE=URL, or a URL mirroring every source as URL/<source>."),
     ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds per download attempt.")] = 30.0,
-    max_mb: Annotated[float, typer.Option(help="Size cap per download, MB.")] = 512.0,
+    max_mb: Annotated[
+        float | None,
+        typer.Option(
+            help="Size cap per file, downloaded or read from disk, MB (default: "
+            "WINSET_MAX_FILE_MB or 512)."
+        ),
+    ] = None,
     retries: Annotated[
         int, typer.Option(help="Retries for timeouts and 5xx (and GDELT md5 mismatches).")
     ] = 2,
@@ -184,6 +190,15 @@ def ingest(
     verbose: VerboseOption = False,
 ) -> None:
     """Ingest the bundled data (default), the live publishers' files, or your own files."""
+    from flows.sources.limits import FileLimits
+
+    if max_mb is not None and max_mb <= 0:
+        raise _usage(f"--max-mb: expected a size above 0, got {max_mb:g}")
+    max_bytes = (
+        int(max_mb * 1024 * 1024)
+        if max_mb is not None
+        else _run("Reading the file caps", lambda: FileLimits.from_env().max_file_bytes)
+    )
     if backfill:
         if file or (source and source != ["gdelt"]):
             raise _usage("--backfill is for --source gdelt alone, without --file")
@@ -192,7 +207,7 @@ def ingest(
 
         options = LiveOptions(
             base_urls=_parse_base_urls(base_url or []), timeout=timeout,
-            max_bytes=int(max_mb * 1024 * 1024), retries=retries, retry_delay=retry_delay,
+            max_bytes=max_bytes, retries=retries, retry_delay=retry_delay,
         )  # fmt: skip
         _backfill_gdelt(
             db, live=options, since=since, until=until, max_files=max_files,
@@ -216,9 +231,9 @@ def ingest(
         live_options = LiveOptions(
             base_urls=_parse_base_urls(base_url or []),
             timeout=timeout,
-            max_bytes=int(max_mb * 1024 * 1024),
             retries=retries,
             retry_delay=retry_delay,
+            max_bytes=max_bytes,
         )
     summary = _run(
         "Ingesting",
@@ -227,6 +242,7 @@ def ingest(
         sources=None if files else source,
         live=live_options,
         files=files,
+        max_file_bytes=max_bytes,
     )
     out.print(
         f"Ingested {summary.files} files: {summary.inserted} rows new, {summary.updated} changed, "
@@ -438,6 +454,20 @@ def sweep(
     workers: Annotated[int | None, typer.Option(help="Local pool size.")] = None,
     driver_paths: DriverPathsOption = None,
     block_months: BlockMonthsOption = None,
+    max_points: Annotated[
+        int | None,
+        typer.Option(
+            help="Allow this many grid points (replaces the file's max_points; a "
+            "file alone may allow at most 1,000)."
+        ),
+    ] = None,
+    max_refits: Annotated[
+        int | None,
+        typer.Option(
+            help="Allow this many prior refits (replaces the file's max_refits; a "
+            "file alone may allow at most 25)."
+        ),
+    ] = None,
     db: DbOption = None,
     verbose: VerboseOption = False,
 ) -> None:
@@ -450,6 +480,7 @@ def sweep(
         "Sweeping", sweep_flow, grid_path=grid_file, grid=grid, db_path=db,
         dask_address=dask_address, runner="threads" if threads else "processes",
         workers=workers, driver_paths=driver_paths, block_months=block_months,
+        max_points=max_points, max_refits=max_refits,
     )  # fmt: skip
     out.print(record.describe(), highlight=False, soft_wrap=True)
 
@@ -494,7 +525,8 @@ def backtest(
     _orchestrate(verbose)
     from flows.backtest import backtest as backtest_flow
 
-    months = [m.strip() for m in origins.split(",") if m.strip()] if origins else None
+    # ",,," is an empty list, which the flow refuses, not "the defaults"
+    months = None if origins is None else [m.strip() for m in origins.split(",") if m.strip()]
     record = _run(
         "Backtesting", backtest_flow, db_path=db, origins=months, fast=fast, config_path=config,
         quarterly=quarterly,

@@ -34,6 +34,8 @@ from models.driver_paths import DEFAULT_BLOCK_MONTHS, check_driver_paths
 from models.forecast import (
     DEFAULT_HORIZON,
     ForecastInputs,
+    check_horizon,
+    check_memory,
     forecast_inputs,
     scenario_shocks,
     simulate_shocks,
@@ -289,13 +291,18 @@ def forecast(
         raise ForecastError(f"n_paths and max_draws must be >= 1, got {n_paths}, {max_draws}")
     try:
         check_driver_paths(driver_paths, block_months)
+        check_horizon(horizon)
     except ValueError as exc:
         raise ForecastError(str(exc)) from None
+    budget = settings.memory_budget_bytes()
     block = block_months if driver_paths == "bootstrap" else None
     chosen, calendar = select_scenarios(scenarios_dir(), scenarios)
     model = load_fitted(db_path, model_run_id)
     inputs = prepare_inputs(model, max_draws, driver_paths, block_months)
-    inputs.months_to(horizon)  # a bad horizon fails before any simulation
+    # Every scenario is one task and they run at once: the budget covers all of them.
+    check_memory(
+        inputs, horizon, n_paths, budget, concurrent=len(chosen), setting=settings.MEMORY_MB
+    )
     futures = [
         simulate_scenario.submit(inputs, s, calendar, horizon, n_paths, seed) for s in chosen
     ]

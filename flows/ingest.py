@@ -18,9 +18,10 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
 from flows import settings
-from flows.fetch import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, TransientFetchError, fetch, sha256
+from flows.fetch import DEFAULT_TIMEOUT_S, TransientFetchError, fetch, sha256
 from flows.sources import SOURCES, get_source
-from flows.sources.base import IngestFailed, Source, SourceError
+from flows.sources.base import Dataset, IngestFailed, Parsed, Source, SourceError
+from flows.sources.limits import FileLimits, read_capped, too_many_rejects
 from flows.warehouse import Batch, IngestSummary, connect, write_ingest
 
 
@@ -30,7 +31,7 @@ class LiveOptions:
 
     base_urls: Mapping[str, str] = field(default_factory=dict)
     timeout: float = DEFAULT_TIMEOUT_S
-    max_bytes: int = DEFAULT_MAX_BYTES
+    max_bytes: int = field(default_factory=lambda: FileLimits.from_env().max_file_bytes)
     retries: int = 2
     retry_delay: float = 5.0
 
@@ -52,8 +53,18 @@ def _retry_transient(task, task_run, state) -> bool:
     return False
 
 
+def parse_capped(dataset: Dataset, content: bytes, name: str) -> Parsed:
+    """``dataset.parse`` with the reject cap enforced for every connector, including those
+    that collect their rejects themselves (the CSV reader and GDELT also stop early)."""
+    parsed = dataset.parse(content, name)
+    limit = FileLimits.from_env().max_rejects
+    if parsed.rejects.height > limit:
+        raise too_many_rejects(name, limit, parsed.rejects.row(0)[:3])
+    return parsed
+
+
 @task(cache_policy=NONE, task_run_name="read-{source_name}")
-def read_bundled(source_name: str, data_dir: Path) -> list[Batch]:
+def read_bundled(source_name: str, data_dir: Path, max_bytes: int) -> list[Batch]:
     """Parse every bundled file of a source."""
     source = get_source(source_name)
     batches = []
@@ -61,14 +72,14 @@ def read_bundled(source_name: str, data_dir: Path) -> list[Batch]:
         path = data_dir / dataset.bundled
         if not path.exists():
             raise SourceError(str(path), "bundled file is missing")
-        content = path.read_bytes()
+        content = read_capped(path, max_bytes)
         batches.append(
             Batch(
                 source,
                 dataset.name,
                 dataset.bundled,
                 sha256(content),
-                dataset.parse(content, dataset.bundled),
+                parse_capped(dataset, content, dataset.bundled),
             )
         )
     return batches
@@ -93,26 +104,27 @@ def read_live(source_name: str, data_dir: Path, live: LiveOptions) -> list[Batch
                 "%s:%s has no publisher URL; using the bundled file", source.name, dataset.name
             )
             name = dataset.bundled
-            content = (data_dir / name).read_bytes()
+            content = read_capped(data_dir / name, live.max_bytes)
             digest = sha256(content)
         else:
             name = f"{live.base_url(source)}{dataset.live_path}"
             content, digest = retrying(name, live.timeout, live.max_bytes)
-        batches.append(Batch(source, dataset.name, name, digest, dataset.parse(content, name)))
+        batches.append(
+            Batch(source, dataset.name, name, digest, parse_capped(dataset, content, name))
+        )
     return batches
 
 
 @task(cache_policy=NONE, task_run_name="read-file-{path}")
-def read_file(source_name: str, dataset_name: str | None, path: Path) -> list[Batch]:
+def read_file(
+    source_name: str, dataset_name: str | None, path: Path, max_bytes: int
+) -> list[Batch]:
     """Parse a file the user downloaded themselves (e.g. a GDELT export)."""
     source = get_source(source_name)
     dataset = source.dataset(dataset_name) if dataset_name else _only_dataset(source)
-    if not path.is_file():
-        raise SourceError(str(path), "no such file")
-    content = path.read_bytes()
-    return [
-        Batch(source, dataset.name, str(path), sha256(content), dataset.parse(content, str(path)))
-    ]
+    content = read_capped(path, max_bytes)
+    parsed = parse_capped(dataset, content, str(path))
+    return [Batch(source, dataset.name, str(path), sha256(content), parsed)]
 
 
 def _only_dataset(source: Source):
@@ -129,6 +141,7 @@ def ingest(
     live: LiveOptions | None = None,
     files: Sequence[tuple[str, str | None, Path]] = (),
     data_dir: Path | None = None,
+    max_file_bytes: int | None = None,
 ) -> IngestSummary:
     """Read the chosen sources (all by default) and write them to the warehouse atomically.
 
@@ -142,21 +155,26 @@ def ingest(
         files: (source, dataset or None, path) triples for user-supplied files; when given,
             only those files are ingested.
         data_dir: The bundle (default: ``WINSET_DATA_DIR`` or ``data/``).
+        max_file_bytes: The size cap of each file read from disk (default:
+            ``WINSET_MAX_FILE_MB``, see :mod:`flows.sources.limits`); downloads use
+            ``live.max_bytes``.
     """
     db_path = Path(db_path or settings.warehouse_path())
     data_dir = Path(data_dir or settings.data_dir())
+    limits = FileLimits.from_env()  # a bad WINSET_MAX_* value fails before anything is read
+    max_bytes = max_file_bytes or limits.max_file_bytes
     started = dt.datetime.now(dt.UTC)
     names = list(sources or SOURCES)
     for name in names:
         get_source(name)
     if files:
-        futures = [read_file.submit(s, d, Path(p)) for s, d, p in files]
+        futures = [read_file.submit(s, d, Path(p), max_bytes) for s, d, p in files]
         mode = "file"
     elif live is not None:
         futures = [read_live.submit(n, data_dir, live) for n in names]
         mode = "live"
     else:
-        futures = [read_bundled.submit(n, data_dir) for n in names]
+        futures = [read_bundled.submit(n, data_dir, max_bytes) for n in names]
         mode = "bundled"
 
     batches, errors = [], []

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from flows import settings
-from models.strict import StrictModel, read_yaml
+from models.strict import StrictModel, field_errors, read_yaml
 
 if TYPE_CHECKING:
     from prefect import Flow
@@ -92,12 +92,12 @@ class _ProjectFile(BaseModel):
 def read_project(path: Path = PROJECT_FILE) -> list[DeploymentSpec]:
     """The deployments declared in ``path``, validated; errors name the file and the field."""
     raw = read_yaml(path, ServeError)
+    if not isinstance(raw, dict):
+        raise ServeError(f"{path}: expected a mapping with a deployments list, got {raw!r:.40}")
     try:
         project = _ProjectFile.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(part) for part in err["loc"])
-        raise ServeError(f"{path}: {field}: {err['msg'].removeprefix('Value error, ')}") from None
+        raise ServeError(f"{path}: {field_errors(exc)[0]}") from None
     names = [d.name for d in project.deployments]
     if len(set(names)) != len(names):
         raise ServeError(f"{path}: deployments: names must be unique, got {names}")
@@ -189,12 +189,12 @@ def prepare(
     The working directory is changed (not restored) because Prefect starts each run in a
     subprocess of this process, which imports the entry point relative to it.
     """
+    specs = read_project(project_file)  # first: a link loop is an error line, not a crash
     project_file = project_file.resolve()
     overrides = {
         "db_path": db_path.resolve() if db_path else None,
         "config_path": config_path.resolve() if config_path else None,
     }
-    specs = read_project(project_file)
     os.chdir(project_file.parent)
     served = []
     for spec in specs:

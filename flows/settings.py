@@ -66,3 +66,21 @@ def lock_wait_seconds() -> float:
 
 def posterior_dir() -> Path:
     return var_dir() / "posteriors"
+
+
+MEMORY_MB = "WINSET_MEMORY_MB"
+DEFAULT_MEMORY_MB = 4096
+
+
+def memory_budget_bytes() -> int:
+    """What one forecast or sweep may hold in simulation arrays (``WINSET_MEMORY_MB``, default
+    4096): checked before simulating, so a huge ``--paths`` is refused with what it would need
+    instead of failing deep inside NumPy or pushing the machine into swap."""
+    text = os.environ.get(MEMORY_MB, "").strip()
+    try:
+        megabytes = float(text) if text else DEFAULT_MEMORY_MB
+    except ValueError:
+        megabytes = -1
+    if not megabytes > 0:
+        raise ValueError(f"{MEMORY_MB}: expected a number of MB above 0, got {text!r}")
+    return int(megabytes * 1024 * 1024)

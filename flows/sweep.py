@@ -72,6 +72,7 @@ from models.forecast import (
     ForecastInputs,
     Grid,
     GridError,
+    check_memory,
     forecast_inputs,
     load_grid,
     point_seed,
@@ -283,20 +284,33 @@ def sweep_flow(
     model_run_id: str | None = None,
     points_per_task: int | None = None,
     refit_sampling: Path | None = None,
+    concurrent: int = 1,
 ) -> SweepRecord:
     """Simulate every point of a validated grid (read from ``source``) against a healthy fit,
     or against its refit with the point's priors; store one row set per sweep id.
 
     ``refit_sampling``: a model config file whose sampler and health gate the prior refits use
-    instead of fast mode (tests use test-sized sampling).
+    instead of fast mode (tests use test-sized sampling). ``concurrent``: how many points the
+    task runner simulates at once, for the memory budget.
     """
     started = time.perf_counter()
     db_path = Path(db_path or settings.warehouse_path())
+    budget = settings.memory_budget_bytes()
     try:
         [base], calendar = select_scenarios(scenarios_dir(), [spec.base_scenario])
     except ValueError as exc:
         raise GridError(f"{source}: base_scenario: {exc}") from None
     model = load_fitted(db_path, model_run_id)
+    # Checked before any refit: refits are thinned to at most max_draws draws each.
+    checked = _inputs(model.posterior.idata, model.config, model, spec)
+    try:
+        check_memory(
+            checked, spec.horizon, spec.n_paths, budget,
+            concurrent=min(concurrent, len(spec.points())),
+            n_draws=spec.max_draws if spec.prior_axes else None, setting=settings.MEMORY_MB,
+        )  # fmt: skip
+    except ValueError as exc:
+        raise GridError(f"{source}: n_paths: {exc}") from None
     configs = prior_configs(spec, model, source, refit_sampling)
     refit_mode = "custom" if refit_sampling else "fast"
     refits = {
@@ -305,7 +319,7 @@ def sweep_flow(
     }
     inputs: dict[Setting, ForecastInputs] = {
         s: _refit_inputs(refits[s], configs[s], model, spec) for s in configs
-    } or {(): _inputs(model.posterior.idata, model.config, model, spec)}
+    } or {(): checked}
     first = next(iter(inputs.values()))
     months = first.months_to(spec.horizon)
     points = spec.points()
@@ -432,27 +446,33 @@ def sweep(
     driver_paths: str | None = None,
     block_months: int | None = None,
     refit_sampling: Path | None = None,
+    max_points: int | None = None,
+    max_refits: int | None = None,
 ) -> SweepRecord:
     """Run :func:`sweep_flow` on local threads (default), processes, or a Dask cluster.
 
     The grid file, ``grid`` overrides (``NAME=V1,V2``, or ``priors.<field>=V1,V2`` to add a
-    prior axis) and the driver-path options (which replace the file's) are checked before the
-    flow starts.
+    prior axis), the driver-path options (which replace the file's) and ``max_points`` /
+    ``max_refits`` (which replace the file's limits and lift their ceilings) are checked
+    before the flow starts.
     """
-    spec = load_grid(grid_path, grid, driver_paths, block_months)
+    spec = load_grid(grid_path, grid, driver_paths, block_months, max_points, max_refits)
     task_runner: TaskRunner
+    concurrent = workers or os.cpu_count() or 1
     if dask_address:
         from prefect_dask import DaskTaskRunner
 
         task_runner = DaskTaskRunner(address=dask_address)
+        concurrent = 1  # the budget is then per Dask worker
     elif runner == "processes":
         task_runner = ProcessPoolTaskRunner(max_workers=workers)
     else:
-        task_runner = ThreadPoolTaskRunner(max_workers=workers or os.cpu_count())
+        task_runner = ThreadPoolTaskRunner(max_workers=concurrent)
     with _api_for_workers():
         return sweep_flow.with_options(task_runner=task_runner)(
             spec=spec, source=str(grid_path), db_path=db_path, model_run_id=model_run_id,
             points_per_task=points_per_task, refit_sampling=refit_sampling,
+            concurrent=concurrent,
         )  # fmt: skip
 
 

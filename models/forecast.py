@@ -40,6 +40,7 @@ from pydantic import Field, PositiveInt, ValidationError, field_validator
 from models.driver_paths import (
     DEFAULT_BLOCK_MONTHS,
     AR1Drivers,
+    DriverLayout,
     DriverPaths,
     base_drivers,
     check_driver_paths,
@@ -55,7 +56,7 @@ from models.scenarios import (
     load_validated,
     shock_matrix,
 )
-from models.simulate import simulate
+from models.simulate import peak_bytes, simulate
 from models.simulation_result import SimulationResult
 from models.strict import StrictModel
 
@@ -66,6 +67,9 @@ if TYPE_CHECKING:
     from models.data import ModelData
 
 DEFAULT_HORIZON = "2029-01"  # the month after the second Trump term ends (20 January 2029)
+# Two years past the term: the calendar knows no events after it, and AR(1) driver paths that
+# far out are their long-run means, so a later horizon only costs time and memory.
+LATEST_HORIZON = "2031-01"
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 # Posterior variables the transition and emission formulas need (confusion only with labels).
 _VARIABLES = ("alpha", "beta", "mu", "sigma", "confusion")
@@ -88,14 +92,69 @@ class ForecastInputs:
 
     def months_to(self, horizon: str) -> np.ndarray:
         """The forecast months origin + 1 .. ``horizon`` (datetime64[M])."""
-        if not isinstance(horizon, str) or not _MONTH.match(horizon):
-            raise ValueError(f"horizon: expected a month as YYYY-MM, got {horizon!r}")
+        check_horizon(horizon)
         steps = int((np.datetime64(horizon, "M") - self.origin).astype(int))
         if steps < 1:
             raise ValueError(
                 f"horizon: {horizon} is not after the last observed month {self.origin}"
             )
         return self.origin + np.arange(1, steps + 1)
+
+
+def check_horizon(horizon: str) -> None:
+    """Refuse a horizon that is not a month as YYYY-MM or is after :data:`LATEST_HORIZON`,
+    before anything is loaded or simulated."""
+    if not isinstance(horizon, str) or not _MONTH.match(horizon):
+        raise ValueError(f"horizon: expected a month as YYYY-MM, got {horizon!r}")
+    if horizon > LATEST_HORIZON:
+        raise ValueError(
+            f"horizon: {horizon} is after {LATEST_HORIZON}, the latest month forecast (the term "
+            f"ends in {DEFAULT_HORIZON}; later months would be the drivers' long-run means)"
+        )
+
+
+class MemoryBudgetError(ValueError):
+    """A simulation that would need more memory than allowed; says how much it would need."""
+
+
+def check_memory(
+    inputs: ForecastInputs,
+    horizon: str,
+    n_paths: int,
+    budget_bytes: int,
+    *,
+    concurrent: int = 1,
+    n_draws: int | None = None,
+    setting: str = "the memory budget",
+) -> int:
+    """The bytes ``concurrent`` simulations of ``n_paths`` paths to ``horizon`` would need at
+    their peak (:func:`models.simulate.peak_bytes`); more than ``budget_bytes`` is refused
+    before any array is allocated, naming the need, the budget and ``setting``. ``n_draws``
+    replaces the inputs' draws (for simulations from posteriors not yet drawn)."""
+    steps = len(inputs.months_to(horizon))
+    layout = DriverLayout.build(inputs.drivers.names, inputs.driver_names)
+    draws = inputs.n_draws if n_draws is None else n_draws
+    one = peak_bytes(draws, n_paths, steps, len(inputs.drivers.names), layout.n_rows)
+    need = concurrent * one
+    if need > budget_bytes:
+        runs = f"{concurrent} simulations at once of " if concurrent > 1 else ""
+        raise MemoryBudgetError(
+            f"memory: {runs}{n_paths:,} paths x {draws} draws x {steps} months would "
+            f"need about {byte_size(need)}, more than the budget of {byte_size(budget_bytes)} "
+            f"({setting}); use fewer paths"
+        )
+    return need
+
+
+def byte_size(n_bytes: float) -> str:
+    """'3,412 bytes', '4.0 GB', '422.1 TB': binary units, one decimal."""
+    if n_bytes < 1024:
+        return f"{n_bytes:,.0f} bytes"
+    for unit in ("KB", "MB", "GB"):
+        n_bytes /= 1024
+        if n_bytes < 1024:
+            return f"{n_bytes:,.1f} {unit}"
+    return f"{n_bytes / 1024:,.1f} TB"
 
 
 def thin_posterior(posterior: xr.Dataset, max_draws: int | None) -> xr.Dataset:
@@ -219,6 +278,11 @@ class GridError(ScenarioError):
 
 
 DEFAULT_MAX_REFITS = 9  # a 3 x 3 prior grid: ~2.5 min of fast refits (~17 s each, 2 cores)
+# The most a grid file may set ``max_points`` and ``max_refits`` to: a file is data, and data
+# alone must not commit the machine to hours of work (10^6 points ran for minutes at 1.6 GB
+# before failing). The command line's --max-points / --max-refits lift them deliberately.
+CEILING_POINTS = 1_000
+CEILING_REFITS = 25  # about 7 minutes of fast refits
 
 
 class Parameter(StrictModel):
@@ -248,6 +312,15 @@ class Grid(StrictModel):
     driver_paths: DriverPaths = "ar1"
     block_months: PositiveInt = DEFAULT_BLOCK_MONTHS  # bootstrap block length
     parameters: dict[str, Parameter] = Field(min_length=1)
+
+    @field_validator("horizon")
+    @classmethod
+    def _horizon(cls, horizon: str) -> str:
+        try:
+            check_horizon(horizon)
+        except ValueError as exc:  # pydantic names the field itself
+            raise ValueError(str(exc).removeprefix("horizon: ")) from None
+        return horizon
 
     @field_validator("parameters")
     @classmethod
@@ -314,11 +387,18 @@ def load_grid(
     overrides: list[str] | None = None,
     driver_paths: str | None = None,
     block_months: int | None = None,
+    max_points: int | None = None,
+    max_refits: int | None = None,
 ) -> Grid:
     """The validated grid file with ``--grid`` values (which may add prior axes) and the
-    driver-path options applied; refuses grids with more points or refits than allowed."""
+    driver-path options applied; refuses grids with more points or refits than allowed.
+
+    The file's ``max_points`` and ``max_refits`` may not exceed :data:`CEILING_POINTS` and
+    :data:`CEILING_REFITS`; ``max_points`` / ``max_refits`` (the command line's) replace the
+    file's limits and its ceilings."""
     path = Path(path)
     grid = load_validated(Grid, path, KNOWN_DRIVERS)
+    grid = _apply_limits(grid, path, max_points, max_refits)
     parameters = dict(grid.parameters)
     for name, values in parse_overrides(overrides or []).items():
         if name not in parameters and not is_prior_axis(name):
@@ -363,6 +443,27 @@ def load_grid(
                     f"horizon {grid.horizon}, so the shock would change nothing"
                 )
     return grid
+
+
+def _apply_limits(grid: Grid, path: Path, max_points: int | None, max_refits: int | None) -> Grid:
+    """The grid with the command line's limits, or its own if they are within the ceilings."""
+    limits = (
+        ("max_points", "--max-points", max_points, CEILING_POINTS),
+        ("max_refits", "--max-refits", max_refits, CEILING_REFITS),
+    )
+    update = {}
+    for field, flag, given, ceiling in limits:
+        if given is not None:
+            if given < 1:
+                raise GridError(f"{flag}: expected a number above 0, got {given}")
+            update[field] = given
+        elif getattr(grid, field) > ceiling:
+            asked = getattr(grid, field)
+            raise GridError(
+                f"{path}: {field}: {asked:,} is above {ceiling:,}, the most a grid file may "
+                f"set; pass {flag} {asked} to allow it"
+            )
+    return grid.model_copy(update=update)
 
 
 def point_seed(seed: int, point_id: int) -> int:

@@ -186,6 +186,37 @@ def simulate(
     return SimulationResult(month_probs, months_in_state, first_dc, n_paths, months)
 
 
+def peak_bytes(
+    n_draws: int,
+    n_paths: int,
+    horizon: int,
+    n_base: int,
+    n_rows: int,
+    chunk_size: int | None = None,
+) -> int:
+    """About how many bytes :func:`simulate` holds at its peak, without allocating any.
+
+    Why: the work arrays grow with paths x months, and a large ``n_paths`` asks NumPy for
+    hundreds of terabytes (or for more memory than the machine has, which it then swaps or
+    is killed for) only once simulating starts. Callers compare this to a budget first.
+    The terms follow the code: the chunk's workspace, one draw's driver innovations (the
+    Box–Muller temporaries, about 14 bytes per value, or the bootstrap's row indices), the
+    per-path temporaries of the month loop and the summaries, and the per-draw results.
+    ``n_base`` base drivers, ``n_rows`` driver rows including interactions.
+    """
+    if min(n_draws, n_paths, horizon) < 1:
+        return 0
+    chunk = min(chunk_size or max(1, PATHS_PER_CHUNK // n_paths), n_draws)
+    itemsize = np.dtype(DTYPE).itemsize
+    path_months = chunk * horizon * n_paths
+    workspace = path_months * (itemsize * (n_rows + N_STATES - 1) + 1)
+    workspace += chunk * (horizon + 1) * n_paths * itemsize
+    summaries = path_months * 2 + chunk * n_paths * 64  # boolean masks; loop and histograms
+    innovations = (horizon - 1) * n_paths * max(14 * n_base, 16 + 2 * itemsize * n_base)
+    results = n_draws * (horizon + 1) * (N_STATES * 8 * 2 + 8)
+    return int(workspace + summaries + innovations + results)
+
+
 def _per_draw_histogram(values: np.ndarray, bins: int) -> np.ndarray:
     """(Dc, bins) counts of the integers in ``values`` (Dc, P), 0 <= value < bins."""
     dc = values.shape[0]

@@ -19,18 +19,31 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+MAX_YAML_BYTES = 1024 * 1024  # the largest bundled YAML is a few KB; a user's is typed by hand
+
+
 def read_yaml(path: Path, error: type[ValueError]) -> Any:
-    """``safe_load`` a user's file; unreadable or malformed YAML raises ``error`` naming the
-    file (and the line, when the parser knows it)."""
+    """``safe_load`` a user's file; an unreadable, empty, oversized or malformed file raises
+    ``error`` naming the file (and the line, when the parser knows it).
+
+    Why a size cap: these files are written by hand, and the YAML parser holds a whole
+    document's nodes in memory, so a file of hundreds of MB is a mistake to refuse early."""
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        if path.stat().st_size > MAX_YAML_BYTES:
+            raise error(f"{path}: larger than {MAX_YAML_BYTES:,} bytes, too large for a YAML file")
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise error(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not UTF-8 text (byte {exc.start})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise error(f"{path}:{where} not valid YAML ({problem})") from None
+    if loaded is None:
+        raise error(f"{path}: the file is empty")
+    return loaded
 
 
 def field_errors(exc: ValidationError) -> list[str]:

@@ -12,9 +12,10 @@ user can open the file in an editor and find the row.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -238,7 +239,29 @@ def decode(content: bytes, file: str) -> str:
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SourceError(file, f"not UTF-8 text (byte {exc.start})") from None
+        raise _not_utf8(content, exc.start, file) from None
+
+
+def check_utf8(data: bytes, file: str, chunk: int = 1 << 20) -> None:
+    """Refuse bytes that are not UTF-8, decoding chunk by chunk and keeping nothing.
+
+    For parsers that read bytes directly (GDELT): a lossy read would store U+FFFD in place of
+    a Windows-1252 character, overwriting a good row, where every other source refuses.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    for start in range(0, len(data), chunk):
+        try:
+            decoder.decode(view[start : start + chunk], final=start + chunk >= len(data))
+        except UnicodeDecodeError as exc:
+            raise _not_utf8(data, start + exc.start, file) from None
+
+
+def _not_utf8(data: bytes, position: int, file: str) -> SourceError:
+    # A character split across chunks is reported where it starts, which may be before
+    # ``position``; the row is what a reader needs.
+    row = data.count(b"\n", 0, position) + 1
+    return SourceError(file, f"not UTF-8 text (byte {position})", row=row)
 
 
 def read_csv(
@@ -250,6 +273,7 @@ def read_csv(
     delimiter: str = ",",
     header_line: int = 1,
     stop: Callable[[list[str]], bool] | None = None,
+    max_rejects: int | None = None,
 ) -> Parsed:
     """Read a delimited file strictly into a frame with one column per entry of ``columns``.
 
@@ -257,11 +281,19 @@ def read_csv(
     number of fields, a cell its converter refuses, or a repeated ``key`` is rejected with
     its line number, field and raw text. ``header_line`` skips title lines some publishers
     put above the header; ``stop`` ends the table at a footer row.
+
+    More than ``max_rejects`` rejected rows (default: ``WINSET_MAX_REJECTS``) refuse the file
+    whole as soon as they are seen: a file that is mostly wrong is the wrong file, and keeping
+    millions of rejects cost gigabytes. Lines are read lazily for the same reason.
     """
-    lines = decode(content, file).splitlines()
-    if len(lines) < header_line:
+    from flows.sources.limits import FileLimits, too_many_rejects  # limits imports this module
+
+    limit = FileLimits.from_env().max_rejects if max_rejects is None else max_rejects
+    lines = _lines(decode(content, file))
+    head = [line for _, line in zip(range(header_line), lines, strict=False)]
+    if len(head) < header_line:
         raise SourceError(file, f"expected a header on line {header_line}", row=header_line)
-    header = next(csv.reader([lines[header_line - 1]], delimiter=delimiter))
+    header = next(csv.reader([head[-1]], delimiter=delimiter))
     header = [h.strip() for h in header]
     _check_header(header, columns, file, delimiter, header_line)
     index = {name: header.index(name) for name in columns}
@@ -270,11 +302,11 @@ def read_csv(
     rows: list[int] = []
     rejects: list[tuple[int, str | None, str, str]] = []
     seen: dict[tuple[Any, ...], int] = {}
-    body = lines[header_line:]
-    for offset, (raw, cells) in enumerate(
-        zip(body, csv.reader(body, delimiter=delimiter), strict=True)
-    ):
-        line = header_line + 1 + offset
+    body = _Tee(lines)
+    for cells in csv.reader(body, delimiter=delimiter):
+        raw, line = body.last, header_line + body.count
+        if len(rejects) > limit:
+            raise too_many_rejects(file, limit, rejects[0][:3])
         if not raw.strip():
             continue
         if stop is not None and stop(cells):
@@ -298,8 +330,43 @@ def read_csv(
             values[name].append(value)
         rows.append(line)
 
+    if len(rejects) > limit:
+        raise too_many_rejects(file, limit, rejects[0][:3])
     frame = pl.DataFrame(values, strict=False)
     return Parsed(frame, rejects_frame(rejects))
+
+
+def _lines(text: str, chunk: int = 1 << 20) -> Iterator[str]:
+    """``text.splitlines()`` one line at a time, without a list of every line at once.
+
+    Each chunk is split with ``splitlines`` itself (so line breaks mean exactly what they
+    meant before); the last piece of a chunk may be cut, so it is carried into the next.
+    """
+    carry = ""
+    for start in range(0, len(text), chunk):
+        pieces = (carry + text[start : start + chunk]).splitlines(keepends=True)
+        carry = pieces.pop() if pieces else ""
+        for piece in pieces:
+            yield piece.splitlines()[0]
+    if carry:
+        yield carry.splitlines()[0]
+
+
+class _Tee:
+    """Lines for ``csv.reader`` that remember the last one handed out (a reject's raw text)
+    and how many were handed out, so a record's line number stays the editor's even if a
+    quoted field spans lines."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self._lines, self.last, self.count = lines, "", 0
+
+    def __iter__(self) -> _Tee:
+        return self
+
+    def __next__(self) -> str:
+        self.last = next(self._lines)
+        self.count += 1
+        return self.last
 
 
 def _check_header(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from flows.sources.base import Dataset, Parsed, Source, date, decode, number, read_csv
+from flows.sources.base import Dataset, Parsed, Source, date, number, read_csv
 
 DATE_COLUMNS = ("observation_date", "DATE")
 
@@ -19,7 +19,9 @@ def parse_series(series: str):
     """A parser for one FRED series, in long form: (series, date, value)."""
 
     def parse(content: bytes, file: str) -> Parsed:
-        header = decode(content, file).splitlines()[0].split(",")
+        # Only the first line is looked at here (read_csv decodes and checks the whole file).
+        first = content.partition(b"\n")[0].decode("utf-8-sig", errors="replace")
+        header = next(iter(first.splitlines()), "").split(",")
         date_column = next((c for c in DATE_COLUMNS if c in header), DATE_COLUMNS[0])
         parsed = read_csv(content, file, {date_column: date(), series: number()}, key=[date_column])
         rows = parsed.rows.select(

@@ -30,7 +30,16 @@ import numpy as np
 import polars as pl
 
 from flows.sources import cameo
-from flows.sources.base import Dataset, Parsed, Source, SourceError, rejects_frame, stable_mean
+from flows.sources.base import (
+    Dataset,
+    Parsed,
+    Source,
+    SourceError,
+    check_utf8,
+    rejects_frame,
+    stable_mean,
+)
+from flows.sources.limits import MAX_UNZIPPED_MB, FileLimits, cap_text, too_many_rejects
 
 # The GDELT 2.0 event codebook order (data/jaimelavie_gdelt-analysis/
 # DERIVED_gdelt2_export_column_names.txt); the export has no header, so this is the header.
@@ -165,12 +174,17 @@ def parse_export(content: bytes, file: str) -> ParsedExport:
 
     Rejects carry the 1-based line number, the GDELT field name, a reason and the raw line.
     CAMEO codes written as integers ("42" for "042") are restored and counted. Whole-file
-    problems (empty file, bad zip, wrong delimiter, mostly malformed rows) raise
+    problems (empty file, bad zip, wrong delimiter, mostly malformed rows, bytes that are not
+    UTF-8, more rejects or unzipped bytes than the caps of :mod:`flows.sources.limits`) raise
     :class:`SourceError`.
     """
-    data = _unzip(content, file) if content.startswith(_ZIP_MAGIC) else content
+    limits = FileLimits.from_env()
+    data = content
+    if content.startswith(_ZIP_MAGIC):
+        data = _unzip(content, file, limits.max_unzipped_bytes)
     if not data or data.isspace():
         raise SourceError(file, "file is empty")
+    check_utf8(data, file)
     cells = _read_cells(data)
     counts = _field_counts(data, cells)
     blank = [line for line, (_, is_blank) in counts.items() if is_blank]
@@ -180,10 +194,14 @@ def parse_export(content: bytes, file: str) -> ParsedExport:
     _check_mostly_wellformed(data, file, malformed, cells.height - len(blank))
 
     rejects = _malformed_rejects(cells, malformed)
+    if len(rejects) > limits.max_rejects:  # before the dyad rows add theirs
+        raise too_many_rejects(file, limits.max_rejects, min(rejects)[:3])
     dyad = cells.filter(_is_dyad()).filter(~pl.col("line").is_in(list(malformed)))
     dyad, duplicates = _split_duplicates(cells, dyad, excluded=[*malformed, *blank])
     typed = dyad.with_columns(_typed()).with_columns(_first_problem().alias("problem"))
     rejects += duplicates + _value_rejects(typed.filter(pl.col("problem").is_not_null()))
+    if len(rejects) > limits.max_rejects:
+        raise too_many_rejects(file, limits.max_rejects, min(rejects)[:3])
     kept = typed.filter(pl.col("problem").is_null())
     restored = kept.select(
         pl.sum_horizontal(pl.col(raw) != pl.col(out) for raw, out in _CODE_FIELDS.items()).sum()
@@ -193,19 +211,35 @@ def parse_export(content: bytes, file: str) -> ParsedExport:
     )
 
 
-def _unzip(content: bytes, file: str) -> bytes:
-    """The single member of a zipped export; GDELT zips hold exactly one ``.CSV``."""
+def _unzip(content: bytes, file: str, max_bytes: int) -> bytes:
+    """The single member of a zipped export; GDELT zips hold exactly one ``.CSV``.
+
+    The member is refused if it says it unpacks to more than ``max_bytes`` and, since that
+    size is written by whoever made the zip, also if streaming it passes ``max_bytes``: a
+    small zip of zeros must not fill memory before anything looks at it.
+    """
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             members = [m for m in archive.infolist() if not m.is_dir()]
             if len(members) != 1:
                 names = ", ".join(m.filename for m in members) or "nothing"
                 raise SourceError(file, f"zip should hold one .CSV file, holds {names}")
-            data = archive.read(members[0])
+            member = members[0]
+            too_big = SourceError(
+                file,
+                f"zip member {member.filename} unpacks to more than "
+                f"{cap_text(max_bytes, MAX_UNZIPPED_MB)}",
+            )
+            if member.file_size > max_bytes:
+                raise too_big
+            with archive.open(member) as stream:
+                data = stream.read(max_bytes + 1)
+            if len(data) > max_bytes:
+                raise too_big
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
         raise SourceError(file, f"corrupt zip archive ({exc})") from None
     if not data or data.isspace():
-        raise SourceError(file, f"zip member {members[0].filename} is empty")
+        raise SourceError(file, f"zip member {member.filename} is empty")
     return data
 
 
@@ -454,7 +488,7 @@ def _with_raw_text(data: bytes, rejects: list[Reject]) -> pl.DataFrame:
     if not rejects:
         return rejects_frame([])
     raw = {
-        line: data[start:end].decode("utf-8", errors="replace").rstrip("\r")
+        line: data[start:end].decode("utf-8").rstrip("\r")  # checked UTF-8 by now
         for line, start, end in _spans(data, {r[0] for r in rejects})
     }
     return rejects_frame(sorted((line, f, why, raw[line]) for line, f, why, _ in rejects))

@@ -1,0 +1,117 @@
+"""Caps on what one input file may cost: its size, what it unzips to, and its rejected rows.
+
+Why: a parser's memory grows with its input, and an input can be far larger than it looks. A
+200 MB CSV of one repeated row took 10.6 GB and stored 9.1 million rejects; a 1 MB zip of
+zeros unpacked to 1 GB (6.5 GB of memory) before anything looked at it. Each cap is
+checked before the expensive step (the size before reading, the unzipped size while streaming,
+the reject count while parsing), so a refused file costs little, and the message names the cap
+and the environment variable that moves it. Downloads have the same size cap (``--max-mb``).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from flows.sources.base import SourceError
+
+MAX_FILE_MB = "WINSET_MAX_FILE_MB"
+MAX_UNZIPPED_MB = "WINSET_MAX_UNZIPPED_MB"
+MAX_REJECTS = "WINSET_MAX_REJECTS"
+
+DEFAULT_FILE_MB = 512.0  # a month of GDELT exports zipped is far below this
+DEFAULT_UNZIPPED_MB = 256.0  # one GDELT 2.0 export unzips to tens of MB
+DEFAULT_REJECTS = 10_000  # the bundle's files reject at most a handful of rows each
+
+_MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FileLimits:
+    """The caps in force; :meth:`from_env` reads them from the environment."""
+
+    max_file_bytes: int = int(DEFAULT_FILE_MB * _MB)
+    max_unzipped_bytes: int = int(DEFAULT_UNZIPPED_MB * _MB)
+    max_rejects: int = DEFAULT_REJECTS
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> FileLimits:
+        """The caps set by ``WINSET_MAX_FILE_MB``, ``WINSET_MAX_UNZIPPED_MB`` and
+        ``WINSET_MAX_REJECTS`` (defaults 512, 256 and 10,000); a bad value names its variable."""
+        env = os.environ if environ is None else environ
+        return cls(
+            max_file_bytes=int(_positive(env, MAX_FILE_MB, DEFAULT_FILE_MB) * _MB),
+            max_unzipped_bytes=int(_positive(env, MAX_UNZIPPED_MB, DEFAULT_UNZIPPED_MB) * _MB),
+            max_rejects=int(_positive(env, MAX_REJECTS, DEFAULT_REJECTS, whole=True)),
+        )
+
+
+def _positive(env: Mapping[str, str], name: str, default: float, whole: bool = False) -> float:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text) if whole else float(text)
+    except ValueError:
+        value = -1
+    if not value > 0:
+        kind = "a whole number" if whole else "a number of MB"
+        raise ValueError(f"{name}: expected {kind} above 0, got {text!r}")
+    return value
+
+
+def size_text(n_bytes: int) -> str:
+    """Bytes as a reader compares them: '3,412 bytes' below a MB, '200.0 MB' above."""
+    return f"{n_bytes:,} bytes" if n_bytes < _MB else f"{n_bytes / _MB:,.1f} MB"
+
+
+def cap_text(n_bytes: int, variable: str) -> str:
+    """The cap and the variable that sets it, for the end of an error line."""
+    return f"the cap of {size_text(n_bytes)} ({variable})"
+
+
+def read_capped(path: Path, max_bytes: int) -> bytes:
+    """A regular file's bytes, refused before reading if it is larger than ``max_bytes``.
+
+    A directory, a symbolic-link loop or a device is named as such rather than "no such
+    file". At most ``max_bytes + 1`` bytes are read, so a file growing while it is read is
+    still caught.
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise SourceError(str(path), "no such file") from None
+    except OSError as exc:
+        raise SourceError(str(path), f"cannot read ({exc.strerror})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise SourceError(str(path), "is a directory, not a file")
+    if not stat.S_ISREG(info.st_mode):
+        raise SourceError(str(path), "not a regular file")
+    too_big = SourceError(
+        str(path),
+        f"file is {size_text(info.st_size)}, more than {cap_text(max_bytes, MAX_FILE_MB)}",
+    )
+    if info.st_size > max_bytes:
+        raise too_big
+    try:
+        with path.open("rb") as stream:
+            content = stream.read(max_bytes + 1)
+    except OSError as exc:
+        raise SourceError(str(path), f"cannot read ({exc.strerror})") from None
+    if len(content) > max_bytes:
+        raise too_big
+    return content
+
+
+def too_many_rejects(file: str, limit: int, first: tuple[int, str | None, str]) -> SourceError:
+    """The error for a file whose rejected rows pass ``limit``: refused whole, with the first
+    reject as a sample of what is wrong."""
+    line, field, reason = first
+    return SourceError(
+        file,
+        f"more than {limit:,} rejected rows (the cap, {MAX_REJECTS}): the file is refused "
+        f"whole; the first, row {line}{f' field {field!r}' if field else ''}: {reason}",
+    )
