@@ -373,3 +373,37 @@ def model_data(
         labels=timeline_labels(window),
     )
     return data, composite
+
+
+def flag_summary(flags: pl.DataFrame) -> pl.DataFrame:
+    """Per driver (first-seen order): months in each :data:`FLAG_STATUSES`, observed months
+    with some components missing (``partial``), the longest run carried forward, and the
+    status of the last month (the forecast's starting point)."""
+    ordered = flags.sort("month")
+    counts = ordered.group_by("driver", maintain_order=True).agg(
+        *(
+            (pl.col("status") == status).sum().cast(pl.Int64).alias(status)
+            for status in FLAG_STATUSES
+        ),
+        pl.col("months_since_observed")
+        .filter(pl.col("status") == "carried_forward")
+        .max()
+        .fill_null(0)
+        .cast(pl.Int64)
+        .alias("longest_carry"),
+        ((pl.col("status") == "observed") & (pl.col("components_observed") < pl.col("components")))
+        .sum()
+        .cast(pl.Int64)
+        .alias("partial"),
+        pl.col("status").last().alias("last_status"),
+    )
+    return counts.select(
+        "driver",
+        "observed",
+        "partial",
+        "carried_forward",
+        "longest_carry",
+        "before_first_observation",
+        "beyond_carry_limit",
+        "last_status",
+    )

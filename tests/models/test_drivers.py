@@ -13,6 +13,7 @@ from models.drivers import (
     DEFAULT_COMPOSITES,
     FLAG_STATUSES,
     composite_drivers,
+    flag_summary,
     model_data,
     observed_series,
     overlap,
@@ -190,3 +191,19 @@ def test_unknown_names_are_errors(panel: pl.DataFrame) -> None:
         composite_drivers(panel, ("W_EU",), START)
     with pytest.raises(ValueError, match="series: unknown \\['tension'\\]"):
         observed_series(panel, ("tension",))
+
+
+def test_flag_summary_counts_each_drivers_months(panel: pl.DataFrame) -> None:
+    result = composite_drivers(panel, DRIVERS, START)
+    summary = {row["driver"]: row for row in flag_summary(result.flags).iter_rows(named=True)}
+    assert list(summary) == ["W_US", "W_CN", "INTL"]
+    months = result.frame.height
+    for row in summary.values():
+        total = sum(row[s] for s in FLAG_STATUSES)
+        assert total == months and row["partial"] <= row["observed"]
+    intl = summary["INTL"]
+    assert (intl["carried_forward"], intl["longest_carry"]) == (8, 8)
+    assert intl["last_status"] == "carried_forward"
+    # no approval polls after January 2025: W_US is observed without all its components
+    no_polls = panel.filter(pl.col("month") > dt.date(2025, 1, 1)).height
+    assert summary["W_US"]["partial"] >= no_polls
