@@ -6,6 +6,11 @@ scenario, a missing posterior, a panel changed since the fit) writes nothing. Th
 rebuilt exactly: its stored config, its posterior file, and model data rebuilt from the stored
 panel, which must hash to the fit's ``data_hash`` (a panel refreshed with new data since the
 fit would mix the fit's effects with differently standardised drivers: refit instead).
+
+Every scenario is simulated twice with the same seed and driver paths: from the posterior and
+with the transition parameters drawn from their priors (``models.forecast.prior_only``). Both
+are stored (``forecast_summaries`` and ``forecast_prior_only``) and printed side by side, so a
+reader sees how much of a headline the data moved and how much the priors set.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from models.forecast import (
     DEFAULT_HORIZON,
     ForecastInputs,
     forecast_inputs,
+    prior_only,
     scenario_shocks,
     simulate_shocks,
 )
@@ -37,6 +43,7 @@ from models.scenarios import CALENDAR_FILE, Calendar, Scenario, load_calendar, l
 if TYPE_CHECKING:  # the model's modules import PyMC: loaded only when a fit is read
     from models.config import ModelConfig
     from models.data import ModelData
+    from models.drivers import KnownPart
     from models.posterior_io import LoadedPosterior
 
 DEFAULT_SEED = 20290120  # any fixed number: the same seed gives the same stored numbers
@@ -55,6 +62,7 @@ class FittedModel:
     config: ModelConfig
     data: ModelData
     posterior: LoadedPosterior
+    known: tuple[KnownPart, ...] = ()  # driver parts the forecast projects from the calendar
 
 
 def scenarios_dir() -> Path:
@@ -113,7 +121,7 @@ def load_fitted(db_path: Path, model_run_id: str | None = None) -> FittedModel:
         panel = con.sql("SELECT * FROM panel_monthly ORDER BY month").pl()
     config = ModelConfig.model_validate_json(run["config_json"])
     start = dt.date.fromisoformat(f"{config.start}-01")
-    data, _ = model_data(panel, config.series, config.drivers, start, None, config.composites)
+    data, drivers = model_data(panel, config.series, config.drivers, start, None, config.composites)
     data_hash = fitted_data(data, config).data_hash()
     if data_hash != run["data_hash"]:
         raise ForecastError(
@@ -123,7 +131,8 @@ def load_fitted(db_path: Path, model_run_id: str | None = None) -> FittedModel:
     path = Path(run["posterior_path"])
     if not path.is_file():
         raise ForecastError(f"{path}: the posterior of fit {run['run_id']} is missing")
-    return FittedModel(run, config, data, load_posterior(path, config, data_hash=data_hash))
+    posterior = load_posterior(path, config, data_hash=data_hash)
+    return FittedModel(run, config, data, posterior, drivers.known)
 
 
 @task(cache_policy=NONE, task_run_name="forecast-inputs")
@@ -134,22 +143,32 @@ def prepare_inputs(
     block_months: int = DEFAULT_BLOCK_MONTHS,
 ) -> ForecastInputs:
     return forecast_inputs(
-        model.posterior.idata, model.data, model.config, max_draws, driver_paths, block_months
+        model.posterior.idata,
+        model.data,
+        model.config,
+        max_draws,
+        driver_paths,
+        block_months,
+        model.known,
     )
 
 
 @task(cache_policy=NONE, task_run_name="simulate-{scenario.name}")
 def simulate_scenario(
     inputs: ForecastInputs,
+    prior: ForecastInputs,
     scenario: Scenario,
     calendar: Calendar,
     horizon: str,
     n_paths: int,
     seed: int,
 ) -> dict[str, pl.DataFrame]:
-    """One scenario's simulation as the rows of the forecast tables (without the run id)."""
+    """One scenario's simulation, from the posterior and from the prior (``prior``: the same
+    inputs with prior transition draws, same seed), as the rows of the forecast tables
+    (without the run id)."""
     shocks = scenario_shocks(inputs, scenario, calendar, horizon)
     frames = simulate_shocks(inputs, shocks, n_paths, seed).to_frames()
+    prior_horizon = simulate_shocks(prior, shocks, n_paths, seed).to_frames()["horizon"]
     name = pl.lit(scenario.name).alias("scenario")
     posterior = frames["horizon"].with_columns(
         name,
@@ -163,6 +182,7 @@ def simulate_scenario(
         "forecasts": frames["monthly"].with_columns(name),
         "forecast_summaries": pl.concat([posterior, path], how="diagonal"),
         "forecast_first_passage": frames["first_passage"].with_columns(name),
+        "forecast_prior_only": prior_horizon.with_columns(name),
     }
 
 
@@ -179,6 +199,7 @@ class ForecastRecord:
     driver_paths: str
     block_months: int | None  # None for ar1
     at_horizon: dict[str, tuple[float, float, float]]  # scenario -> mean P(DC, SE, MC)
+    prior_at_horizon: dict[str, tuple[float, float, float]]  # the same from the prior alone
     wall_seconds: float
 
     def describe(self) -> str:
@@ -188,12 +209,25 @@ class ForecastRecord:
             f"{len(self.at_horizon)} scenarios, {self.n_draws} draws x {self.n_paths} paths, "
             f"{self.origin:%Y-%m} to {self.horizon}, seed {self.seed}, driver paths "
             f"{describe_driver_paths(self.driver_paths, self.block_months)} "
-            f"({self.wall_seconds:.1f} s). Pathway in {self.horizon}:"
+            f"({self.wall_seconds:.1f} s). Pathway in {self.horizon}, from the posterior and "
+            "from the prior alone (transition parameters drawn from their priors):"
         ]
-        for name, (dc, se, mc) in self.at_horizon.items():
-            lines.append(f"  {name:<{width}}  DC {dc:6.1%}  SE {se:6.1%}  MC {mc:6.1%}")
-        lines.append("Tables: forecasts, forecast_summaries, forecast_first_passage.")
+        for name, posterior in self.at_horizon.items():
+            prior = self.prior_at_horizon[name]
+            lines.append(f"  {name:<{width}}  posterior   {_probabilities(posterior)}")
+            lines.append(f"  {'':<{width}}  prior only  {_probabilities(prior)}")
+            change = tuple(a - b for a, b in zip(posterior, prior, strict=True))
+            lines.append(f"  {'':<{width}}  difference  {_probabilities(change, signed=True)}")
+        lines.append(
+            "Tables: forecasts, forecast_summaries, forecast_first_passage, forecast_prior_only."
+        )
         return "\n".join(lines)
+
+
+def _probabilities(p: tuple[float, ...], signed: bool = False) -> str:
+    """``DC 31.0%  SE ...``; ``signed``: differences in percentage points (``DC +0.2 pp``)."""
+    shown = (f"{100 * v:+5.1f} pp" if signed else f"{v:6.1%}" for v in p)
+    return "  ".join(f"{s} {v}" for s, v in zip(("DC", "SE", "MC"), shown, strict=True))
 
 
 def describe_driver_paths(method: str, block_months: int | None) -> str:
@@ -233,8 +267,9 @@ def forecast(
     model = load_fitted(db_path, model_run_id)
     inputs = prepare_inputs(model, max_draws, driver_paths, block_months)
     inputs.months_to(horizon)  # a bad horizon fails before any simulation
+    prior = prior_only(inputs, model.config, seed)
     futures = [
-        simulate_scenario.submit(inputs, s, calendar, horizon, n_paths, seed) for s in chosen
+        simulate_scenario.submit(inputs, prior, s, calendar, horizon, n_paths, seed) for s in chosen
     ]
     parts = [f.result() for f in futures]
     run_id = f"fc-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
@@ -271,6 +306,7 @@ def forecast(
     at_horizon = tables["forecast_summaries"].filter(
         pl.col("measure") == "pathway_at_horizon", pl.col("uncertainty") == "posterior"
     )  # rows in pathway order DC, SE, MC (models/simulation_result.py)
+    prior_at = tables["forecast_prior_only"].filter(pl.col("measure") == "pathway_at_horizon")
     record = ForecastRecord(
         run_id=run_id,
         model_run_id=model.run["run_id"],
@@ -284,6 +320,9 @@ def forecast(
         block_months=block,
         at_horizon={
             s.name: tuple(at_horizon.filter(pl.col("scenario") == s.name)["mean"]) for s in chosen
+        },
+        prior_at_horizon={
+            s.name: tuple(prior_at.filter(pl.col("scenario") == s.name)["mean"]) for s in chosen
         },
         wall_seconds=wall,
     )
