@@ -1,11 +1,12 @@
 """The ``fit`` flow: panel -> model data -> posterior, diagnostics and a ``model_runs`` record.
 
 The warehouse is opened twice, briefly: once to read the panel and once, after sampling, to
-write the run's record, its regime probabilities and its prior-vs-posterior table in one
-transaction. Sampling (a minute or more) never holds the DuckDB lock. Those rows are kept on
-disk until they are committed (``flows.kept_fits``), so a warehouse that is busy or full at
-that moment never loses a finished fit: the next fit or run records it. A fit that fails the
-health gate is recorded with ``healthy = false`` and its problems, and is never used.
+write the run's record, its regime probabilities, its prior-vs-posterior table and how each
+driver month was filled (``driver_flags``) in one transaction. Sampling (a minute or more) never
+holds the DuckDB lock. Those rows are kept on disk until they are committed
+(``flows.kept_fits``), so a warehouse that is busy or full at that moment never loses a finished
+fit: the next fit or run records it. A fit that fails the health gate is recorded with ``healthy
+= false`` and its problems, and is never used.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ def sample(panel: pl.DataFrame, config, run_id: str, posterior_dir: Path) -> dic
     from models.states import state_probabilities
 
     start = dt.date.fromisoformat(f"{config.start}-01")
-    data, _ = model_data(panel, config.series, config.drivers, start, None, config.composites)
+    data, drivers = model_data(panel, config.series, config.drivers, start, None, config.composites)
     result = fit(data, config)
     path = save_posterior(result, posterior_dir / f"{run_id}.nc")
     probs = state_probabilities(result.idata, result.data, config)
@@ -91,6 +92,7 @@ def sample(panel: pl.DataFrame, config, run_id: str, posterior_dir: Path) -> dic
             pl.lit(run_id).alias("run_id")
         ),
         "checks": checks.summary(),
+        "driver_flags": drivers.flags.with_columns(pl.lit(run_id).alias("run_id")),
     }
 
 
@@ -166,6 +168,7 @@ def fit_and_record(db_path: Path, config, mode: str, purpose: str = "fit") -> Fi
         "model_runs": pl.DataFrame([record]),
         "regime_probabilities": out["regimes"],
         "model_effects": out["effects"],
+        "driver_flags": out["driver_flags"],
     }
     kept = keep(posterior_dir, run_id, db_path, rows)
     try:

@@ -10,6 +10,11 @@ fit would mix the fit's effects with differently standardised drivers: refit ins
 Every scenario other than the baseline also gets its move from the baseline split by driver
 (``forecast_attribution``, :mod:`models.attribution`): one more simulation per driver the
 scenario shifts, with the same seed, reusing the scenario and baseline runs already made.
+
+Every scenario is also simulated with the same seed and driver paths: from the posterior and
+with the transition parameters drawn from their priors (``models.forecast.prior_only``). Both
+are stored (``forecast_summaries`` and ``forecast_prior_only``) and printed side by side, so a
+reader sees how much of a headline the data moved and how much the priors set.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from models.forecast import (
     check_horizon,
     check_memory,
     forecast_inputs,
+    prior_only,
     scenario_shocks,
     simulate_shocks,
 )
@@ -52,6 +58,7 @@ from models.scenarios import (
 if TYPE_CHECKING:  # the model's modules import PyMC: loaded only when a fit is read
     from models.config import ModelConfig
     from models.data import ModelData
+    from models.drivers import KnownPart
     from models.posterior_io import LoadedPosterior
 
 BASELINE = "baseline"  # the scenario every other one's move is measured from
@@ -71,6 +78,7 @@ class FittedModel:
     config: ModelConfig
     data: ModelData
     posterior: LoadedPosterior
+    known: tuple[KnownPart, ...] = ()  # driver parts the forecast projects from the calendar
 
 
 def scenarios_dir() -> Path:
@@ -129,7 +137,7 @@ def load_fitted(db_path: Path, model_run_id: str | None = None) -> FittedModel:
         panel = con.sql("SELECT * FROM panel_monthly ORDER BY month").pl()
     config = ModelConfig.model_validate_json(run["config_json"])
     start = dt.date.fromisoformat(f"{config.start}-01")
-    data, _ = model_data(panel, config.series, config.drivers, start, None, config.composites)
+    data, drivers = model_data(panel, config.series, config.drivers, start, None, config.composites)
     data_hash = fitted_data(data, config).data_hash()
     if data_hash != run["data_hash"]:
         raise ForecastError(
@@ -139,7 +147,8 @@ def load_fitted(db_path: Path, model_run_id: str | None = None) -> FittedModel:
     path = Path(run["posterior_path"])
     if not path.is_file():
         raise ForecastError(f"{path}: the posterior of fit {run['run_id']} is missing")
-    return FittedModel(run, config, data, load_posterior(path, config, data_hash=data_hash))
+    posterior = load_posterior(path, config, data_hash=data_hash)
+    return FittedModel(run, config, data, posterior, drivers.known)
 
 
 @task(cache_policy=NONE, task_run_name="forecast-inputs")
@@ -150,7 +159,13 @@ def prepare_inputs(
     block_months: int = DEFAULT_BLOCK_MONTHS,
 ) -> ForecastInputs:
     return forecast_inputs(
-        model.posterior.idata, model.data, model.config, max_draws, driver_paths, block_months
+        model.posterior.idata,
+        model.data,
+        model.config,
+        max_draws,
+        driver_paths,
+        block_months,
+        model.known,
     )
 
 
@@ -167,15 +182,21 @@ class ScenarioRun:
 @task(cache_policy=NONE, task_run_name="simulate-{scenario.name}")
 def simulate_scenario(
     inputs: ForecastInputs,
+    prior: ForecastInputs,
     scenario: Scenario,
     calendar: Calendar,
     horizon: str,
     n_paths: int,
     seed: int,
 ) -> ScenarioRun:
+    """One scenario's simulation, from the posterior and from the prior (``prior``: the same
+    inputs with prior transition draws, same seed), as the rows of the forecast tables
+    (without the run id), with the shocks and per-draw horizon probabilities the driver
+    attribution reuses."""
     shocks = scenario_shocks(inputs, scenario, calendar, horizon)
     result = simulate_shocks(inputs, shocks, n_paths, seed)
     frames = result.to_frames()
+    prior_horizon = simulate_shocks(prior, shocks, n_paths, seed).to_frames()["horizon"]
     name = pl.lit(scenario.name).alias("scenario")
     posterior = frames["horizon"].with_columns(
         name,
@@ -189,6 +210,7 @@ def simulate_scenario(
         "forecasts": frames["monthly"].with_columns(name),
         "forecast_summaries": pl.concat([posterior, path], how="diagonal"),
         "forecast_first_passage": frames["first_passage"].with_columns(name),
+        "forecast_prior_only": prior_horizon.with_columns(name),
     }
     return ScenarioRun(tables, shocks, result.horizon_probs)
 
@@ -214,6 +236,7 @@ def attribute_scenario(
 def _baseline(
     runs: dict[str, ScenarioRun],
     inputs: ForecastInputs,
+    prior: ForecastInputs,
     calendar: Calendar,
     horizon: str,
     n_paths: int,
@@ -226,7 +249,7 @@ def _baseline(
     path = scenarios_dir() / f"{BASELINE}.yaml"
     if not path.is_file():
         return None
-    return simulate_scenario(inputs, load_scenario(path), calendar, horizon, n_paths, seed)
+    return simulate_scenario(inputs, prior, load_scenario(path), calendar, horizon, n_paths, seed)
 
 
 @dataclass(frozen=True)
@@ -242,6 +265,7 @@ class ForecastRecord:
     driver_paths: str
     block_months: int | None  # None for ar1
     at_horizon: dict[str, tuple[float, float, float]]  # scenario -> mean P(DC, SE, MC)
+    prior_at_horizon: dict[str, tuple[float, float, float]]  # the same from the prior alone
     wall_seconds: float
 
     def describe(self) -> str:
@@ -251,14 +275,26 @@ class ForecastRecord:
             f"{len(self.at_horizon)} scenarios, {self.n_draws} draws x {self.n_paths} paths, "
             f"{self.origin:%Y-%m} to {self.horizon}, seed {self.seed}, driver paths "
             f"{describe_driver_paths(self.driver_paths, self.block_months)} "
-            f"({self.wall_seconds:.1f} s). Pathway in {self.horizon}:"
+            f"({self.wall_seconds:.1f} s). Pathway in {self.horizon}, from the posterior and "
+            "from the prior alone (transition parameters drawn from their priors):"
         ]
-        for name, (dc, se, mc) in self.at_horizon.items():
-            lines.append(f"  {name:<{width}}  DC {dc:6.1%}  SE {se:6.1%}  MC {mc:6.1%}")
+        for name, posterior in self.at_horizon.items():
+            prior = self.prior_at_horizon[name]
+            lines.append(f"  {name:<{width}}  posterior   {_probabilities(posterior)}")
+            lines.append(f"  {'':<{width}}  prior only  {_probabilities(prior)}")
+            change = tuple(a - b for a, b in zip(posterior, prior, strict=True))
+            lines.append(f"  {'':<{width}}  difference  {_probabilities(change, signed=True)}")
         lines.append(
-            "Tables: forecasts, forecast_summaries, forecast_first_passage, forecast_attribution."
+            "Tables: forecasts, forecast_summaries, forecast_first_passage, forecast_prior_only,"
+            " forecast_attribution."
         )
         return "\n".join(lines)
+
+
+def _probabilities(p: tuple[float, ...], signed: bool = False) -> str:
+    """``DC 31.0%  SE ...``; ``signed``: differences in percentage points (``DC +0.2 pp``)."""
+    shown = (f"{100 * v:+5.1f} pp" if signed else f"{v:6.1%}" for v in p)
+    return "  ".join(f"{s} {v}" for s, v in zip(("DC", "SE", "MC"), shown, strict=True))
 
 
 def describe_driver_paths(method: str, block_months: int | None) -> str:
@@ -303,11 +339,12 @@ def forecast(
     check_memory(
         inputs, horizon, n_paths, budget, concurrent=len(chosen), setting=settings.MEMORY_MB
     )
+    prior = prior_only(inputs, model.config, seed)
     futures = [
-        simulate_scenario.submit(inputs, s, calendar, horizon, n_paths, seed) for s in chosen
+        simulate_scenario.submit(inputs, prior, s, calendar, horizon, n_paths, seed) for s in chosen
     ]
     runs = {s.name: f.result() for s, f in zip(chosen, futures, strict=True)}
-    baseline = _baseline(runs, inputs, calendar, horizon, n_paths, seed)
+    baseline = _baseline(runs, inputs, prior, calendar, horizon, n_paths, seed)
     moved = [name for name in runs if name != BASELINE] if baseline is not None else []
     splits = [
         attribute_scenario.submit(inputs, name, runs, baseline, n_paths, seed) for name in moved
@@ -351,6 +388,7 @@ def forecast(
     at_horizon = tables["forecast_summaries"].filter(
         pl.col("measure") == "pathway_at_horizon", pl.col("uncertainty") == "posterior"
     )  # rows in pathway order DC, SE, MC (models/simulation_result.py)
+    prior_at = tables["forecast_prior_only"].filter(pl.col("measure") == "pathway_at_horizon")
     record = ForecastRecord(
         run_id=run_id,
         model_run_id=model.run["run_id"],
@@ -364,6 +402,9 @@ def forecast(
         block_months=block,
         at_horizon={
             s.name: tuple(at_horizon.filter(pl.col("scenario") == s.name)["mean"]) for s in chosen
+        },
+        prior_at_horizon={
+            s.name: tuple(prior_at.filter(pl.col("scenario") == s.name)["mean"]) for s in chosen
         },
         wall_seconds=wall,
     )

@@ -31,6 +31,7 @@ from flows.sources import (
     unga,
 )
 from flows.sources.base import stable_mean
+from models.calendar_drivers import months_to_us_election
 
 Raw = Mapping[str, pl.DataFrame]
 
@@ -370,20 +371,9 @@ def _month(day: dt.date) -> dt.date:
 
 
 def _months_to_us_election(months: pl.Series) -> pl.Series:
-    """Months until the next federal election (November of every even year; 0 in that month)."""
-    frame = months.to_frame("month").select(
-        year=pl.col("month").dt.year(), month=pl.col("month").dt.month()
-    )
-    even = pl.col("year") % 2 == 0
-    next_year = (
-        pl.when(even & (pl.col("month") <= 11))
-        .then(pl.col("year"))
-        .when(~even)
-        .then(pl.col("year") + 1)
-        .otherwise(pl.col("year") + 2)
-    )
-    gap = (next_year - pl.col("year")) * 12 + 11 - pl.col("month")
-    return frame.select(gap.cast(pl.Int64).alias("months_to_us_election")).to_series()
+    """Months until the next federal election; the forecast projects the same countdown."""
+    counts = months_to_us_election(months.to_numpy().astype("datetime64[M]"))
+    return pl.Series("months_to_us_election", counts, dtype=pl.Int64)
 
 
 def coverage(frame: pl.DataFrame) -> pl.DataFrame:

@@ -36,8 +36,9 @@ ASSUMPTIONS = (
     "handful of regime switches inform it, so driver effects are largely set by their priors.",
     "Scenario results are conditional on the assumed effect sizes and on the stated shock "
     "sizes in data/scenarios/, which are assumptions, not estimates.",
-    "{driver_paths}; the calendar (truce expiry, midterms, Party Congress, 2028 election) "
-    "adds assumed shocks in every scenario.",
+    "{driver_paths}; the election countdown inside W_US is projected exactly from the "
+    "calendar, and the truce expiry and the Party Congress add assumed shocks in every "
+    "scenario.",
     "US presidential approval for the second Trump term is not in the bundled data; W_US "
     "rests on the election calendar, inflation and unemployment from February 2025.",
     "Tariff months between the trackers (2020-04 to 2025-01) are treated as unobserved.",
@@ -137,6 +138,8 @@ def gather(con, forecast_run_id: str | None = None) -> ReportData:
         assumptions=assumptions(run),
         previous=_previous(con, info),
         sweep=_sweep(con, fit["run_id"]),
+        driver_flags=_driver_flags(con, fit["run_id"]),
+        prior_only=_prior_only(con, run["run_id"]),
         **_backtest(con),
     )
 
@@ -190,6 +193,24 @@ def _drivers(con, config: dict) -> pl.DataFrame:
     panel = con.sql("SELECT * FROM panel_monthly ORDER BY month").pl()
     start = dt.date.fromisoformat(f"{model.start}-01")
     return composite_drivers(panel, model.drivers, start, None, model.composites).frame
+
+
+def _driver_flags(con, model_run_id: str) -> pl.DataFrame | None:
+    """How each driver's months were filled in the fit (none for fits stored before flags)."""
+    from models.drivers import flag_summary
+
+    flags = con.sql("SELECT * FROM driver_flags WHERE run_id = ?", params=[model_run_id]).pl()
+    return flag_summary(flags) if flags.height else None
+
+
+def _prior_only(con, run_id: str) -> pl.DataFrame | None:
+    """The run's prior-only horizon summaries (none for runs stored before they existed)."""
+    frame = con.sql(
+        "SELECT scenario, measure, pathway, mean, q05, q95 FROM forecast_prior_only "
+        "WHERE run_id = ?",
+        params=[run_id],
+    ).pl()
+    return frame if frame.height else None
 
 
 def _freshness(con) -> pl.DataFrame:

@@ -264,7 +264,13 @@ def refit(db_path: Path, setting: Setting, config, data_hash: str, mode: str) ->
 def _inputs(posterior, config, model: FittedModel, spec: Grid) -> ForecastInputs:
     """Simulator inputs from a posterior of the swept fit's data, as the grid asks."""
     return forecast_inputs(
-        posterior, model.data, config, spec.max_draws, spec.driver_paths, spec.block_months
+        posterior,
+        model.data,
+        config,
+        spec.max_draws,
+        spec.driver_paths,
+        spec.block_months,
+        model.known,
     )
 
 

@@ -41,6 +41,12 @@ first and last five months of history are drawn a little less often than the oth
 
 Interactions (``A_x_B``) are never simulated or shocked: :class:`DriverLayout` recomputes them
 from the simulated (and shocked) parts, as :mod:`models.drivers` builds them for the history.
+
+Components with a known future (the election countdown inside ``W_US``) are not simulated
+either: the AR(1) is fitted on each driver minus that known part, and the forecast adds the
+known part back, projected from the calendar (:class:`models.drivers.KnownPart`).
+:attr:`AR1Drivers.known_last` is the known part in the origin month, which month 0 (the
+observed one) adds back.
 """
 
 from __future__ import annotations
@@ -50,7 +56,7 @@ from typing import Literal, get_args
 
 import numpy as np
 
-from models.drivers import INTERACTION_SEPARATOR
+from models.drivers import INTERACTION_SEPARATOR, overlap
 
 MAX_PHI = 0.99
 DEFAULT_BLOCK_MONTHS = 6  # bootstrap block length; the module docstring gives the reason
@@ -112,6 +118,12 @@ class AR1Drivers:
     last: np.ndarray  # (K,) last observed values: every path starts here
     method: DriverPaths = "ar1"
     block_months: int = DEFAULT_BLOCK_MONTHS
+    known_last: np.ndarray | None = None  # (K,) known part at the origin; None = none
+
+    @property
+    def observed_last(self) -> np.ndarray:
+        """(K,) the drivers as observed in the origin month: :attr:`last` plus the known part."""
+        return self.last if self.known_last is None else self.last + self.known_last
 
     def innovations(self, rng: np.random.Generator, n_paths: int, steps: int) -> np.ndarray:
         """(steps, K, n_paths) innovations ``e_t`` for one batch of paths."""
@@ -246,9 +258,10 @@ class DriverLayout:
         return len(self.base) + len(self.interactions)
 
     def fill_interactions(self, x: np.ndarray) -> np.ndarray:
-        """Set each interaction row of ``x`` (..., n_rows, n) to the product of its parts."""
+        """Set each interaction row of ``x`` (..., n_rows, n) to the overlap of its parts
+        (:func:`models.drivers.overlap`, as the history's interactions are built)."""
         for m, (a, b) in enumerate(self.interactions):
-            np.multiply(x[..., a, :], x[..., b, :], out=x[..., len(self.base) + m, :])
+            overlap(x[..., a, :], x[..., b, :], out=x[..., len(self.base) + m, :])
         return x
 
     def expand_beta(self, beta: np.ndarray) -> np.ndarray:

@@ -11,11 +11,25 @@ window only (``start`` .. ``train_end``), so a backtest never standardises with 
 Missing values, explicitly: a component is carried forward for up to ``CARRY_MONTHS`` months
 (the publication lag of a monthly release: the latest figure is what a forecaster would use);
 beyond that a component missing in a month is left out of that month's mean. A month where
-every component is missing carries the composite's last value (a persistence nowcast; 0, the
-training mean, before the first observation) and is counted in :attr:`Drivers.imputed`,
-which reports show. The largest such gap is US
+every component is missing carries the composite's last value for at most the composite's
+``max_carry_months`` after its last observation; after that, and before the first
+observation, the composite is 0 (the training mean). Every month of every composite gets a
+flag (:attr:`Drivers.flags`): ``observed`` (at least one component published that month),
+``carried_forward`` (with the months since the last observation), ``before_first_observation``
+or ``beyond_carry_limit``, and the number of components observed. The warehouse stores them
+with each fit and reports show them, so no value is filled silently. The largest gaps are US
 presidential approval after January 2025 (the bundle has no second-term polls), so ``W_US``
-rests on the election calendar, inflation and unemployment from then on.
+rests on the election calendar, inflation and unemployment from then on, and the geopolitical
+risk indices behind ``INTL``, which end in December 2025.
+
+The overlap of the win-sets (``W_US_x_W_CN``) is :func:`overlap`, not the product of the two
+z-scores: a product of z-scores is positive when *both* win-sets are narrow (-2 x -2 = 4), yet
+Putnam's overlap, the set of deals both sides can ratify, shrinks when either narrows.
+
+Known future paths: a component in :data:`models.calendar_drivers.KNOWN_COLUMNS` (the election
+countdown) enters its composite as in every other month, and its share of the composite is
+kept apart (:attr:`Drivers.known`) so the forecast can project it exactly instead of
+simulating it.
 """
 
 from __future__ import annotations
@@ -29,7 +43,13 @@ import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
+from models.calendar_drivers import KNOWN_COLUMNS
 from models.data import NO_LABEL, STATES, ModelData
+
+# A year: long enough to bridge the bundle's end-of-panel gaps (the risk indices behind INTL
+# end eight months before the panel does), short enough that a stale figure never stands in
+# for a second year; every carried month is flagged either way.
+DEFAULT_MAX_CARRY_MONTHS = 12
 
 
 class Component(BaseModel):
@@ -43,9 +63,16 @@ class Component(BaseModel):
 
 
 class Composite(BaseModel):
+    """A named driver: the mean of its components' z-scores, re-standardised.
+
+    ``max_carry_months``: how long after its last observation the composite may carry its
+    last value when every component is missing (then it is the training mean, flagged).
+    """
+
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str
     components: tuple[Component, ...] = Field(min_length=1)
+    max_carry_months: int = Field(DEFAULT_MAX_CARRY_MONTHS, ge=0)
 
 
 DEFAULT_COMPOSITES: tuple[Composite, ...] = (
@@ -71,12 +98,6 @@ DEFAULT_COMPOSITES: tuple[Composite, ...] = (
     Composite(
         name="W_CN",
         components=(
-            Component(
-                column="imports_yoy_pct",
-                sign=-1,
-                why="falling exports to the US raise Beijing's stake in a deal (US imports "
-                "from China are China's exports)",
-            ),
             Component(
                 column="epu_china",
                 sign=-1,
@@ -129,10 +150,67 @@ SIGNAL_STATE = {
 }
 
 
+FLAG_STATUSES = ("observed", "carried_forward", "before_first_observation", "beyond_carry_limit")
+
+
+def overlap(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Putnam's overlap of two win-sets, ``4 * logistic(a) * logistic(b) - 1``.
+
+    Why this form: it rises with each win-set (strictly, everywhere) and shrinks toward its
+    floor of -1 when *either* one narrows, whatever the other does; the logistic maps each
+    z-score to a share of room (0 closed, 1 wide open) and the product is the room both leave.
+    The affine ``4 x - 1`` puts it at 0 when both win-sets are at their training mean (like
+    the other drivers) with a slope of 1/2 per SD there; its range is (-1, 3). No constants
+    come from the data, so the forecast recomputes it from simulated win-sets exactly as here.
+    """
+    a = np.asarray(a)
+    b = np.asarray(b)
+    dtype = np.result_type(a, b, np.float32)
+    one = dtype.type(1.0)
+    room = np.multiply(one / (one + np.exp(-a)), one / (one + np.exp(-b)), out=out)
+    room *= dtype.type(4.0)
+    room -= one
+    return room
+
+
+@dataclass(frozen=True)
+class KnownPart:
+    """The share of a composite that comes from a component with a known future.
+
+    The composite is ``(sum of available z-scores / count - centre) / scale``, so a component
+    with z-score ``z`` contributes ``z / (count * scale)``. ``history`` is that contribution in
+    every month of :attr:`Drivers.frame`; :meth:`project` gives it in future months, with the
+    count of the last month (components missing at the origin are assumed to stay missing).
+    """
+
+    driver: str
+    column: str
+    sign: int
+    centre: float  # the component's training mean (after sign and transform)
+    sd: float  # the component's training sd
+    weight: float  # 1 / (components used in the last month * the composite's scale)
+    history: np.ndarray  # (T,) contribution per month of the frame
+    last_month: np.datetime64  # the frame's last month (datetime64[M])
+
+    def project(self, months: np.ndarray) -> np.ndarray:
+        """(H,) the contribution in ``months`` (datetime64[M]), from the calendar."""
+        values = KNOWN_COLUMNS[self.column](np.asarray(months).astype("datetime64[M]"))
+        return (self.sign * values.astype(float) - self.centre) / self.sd * self.weight
+
+
 @dataclass(frozen=True)
 class Drivers:
+    """The composites, how each month of each was filled, and their known-future parts.
+
+    ``flags`` has one row per month (from ``start``) and base driver: ``status`` (one of
+    :data:`FLAG_STATUSES`), ``months_since_observed`` (0 when observed, null before the
+    first observation) and ``components_observed`` (components published that month, out of
+    ``components``). Interactions inherit the flags of their parts.
+    """
+
     frame: pl.DataFrame  # month + one standardised column per composite (and interaction)
-    imputed: dict[str, int]  # months filled with the training mean, per composite
+    flags: pl.DataFrame
+    known: tuple[KnownPart, ...] = ()
 
 
 def _transformed(c: Component) -> pl.Expr:
@@ -141,15 +219,21 @@ def _transformed(c: Component) -> pl.Expr:
         col = col.log1p()
     elif c.transform == "change12":
         col = col - col.shift(12)
-    return (c.sign * col).forward_fill(limit=CARRY_MONTHS).alias(c.column)
+    return (c.sign * col).fill_nan(None).alias(c.column)
 
 
-def _zscore(values: pl.Series, train: np.ndarray) -> np.ndarray:
-    x = values.to_numpy().astype(float)
-    mean, sd = np.nanmean(x[train]), np.nanstd(x[train])
-    if not np.isfinite(sd) or sd == 0:
-        return np.full_like(x, np.nan)
-    return (x - mean) / sd
+def _standardiser(x: np.ndarray, train: np.ndarray) -> tuple[float, float]:
+    """Training mean and sd of ``x`` (sd NaN when it cannot standardise)."""
+    mean, sd = float(np.nanmean(x[train])), float(np.nanstd(x[train]))
+    return mean, (sd if np.isfinite(sd) and sd > 0 else float("nan"))
+
+
+def _months_since(observed: np.ndarray) -> np.ndarray:
+    """Months since the last ``True`` (0 in such a month; NaN before the first)."""
+    index = np.arange(observed.shape[0], dtype=float)
+    last = np.where(observed, index, np.nan)
+    last = pl.Series(last).fill_nan(None).forward_fill().to_numpy().astype(float)
+    return index - last
 
 
 def composite_drivers(
@@ -170,27 +254,70 @@ def composite_drivers(
     in_window = (months >= start).to_numpy()
     train = in_window & ((months <= train_end).to_numpy() if train_end else True)
     columns: dict[str, np.ndarray] = {}
-    imputed: dict[str, int] = {}
+    flags: list[pl.DataFrame] = []
+    known: list[KnownPart] = []
+    last_month = np.datetime64(months.max(), "M")
     for name in base:
-        parts = ordered.select(_transformed(c) for c in by_name[name].components)
-        z = np.column_stack([_zscore(parts[c], train) for c in parts.columns])
+        spec = by_name[name]
+        raw = ordered.select(_transformed(c) for c in spec.components)
+        fresh = raw.select(pl.all().is_not_null()).to_numpy()
+        limit = min(CARRY_MONTHS, spec.max_carry_months)
+        carried = raw.select(pl.all().forward_fill(limit=limit)).to_numpy().astype(float)
+        params = [_standardiser(carried[:, j], train) for j in range(carried.shape[1])]
+        z = np.column_stack([(carried[:, j] - m) / sd for j, (m, sd) in enumerate(params)])
         finite = np.isfinite(z)
         count = finite.sum(axis=1)
         mean = np.where(
             count > 0, np.where(finite, z, 0.0).sum(axis=1) / np.maximum(count, 1), np.nan
         )
-        composite = _zscore(pl.Series(mean), train)
-        imputed[name] = int((~np.isfinite(composite) & in_window).sum())
-        carried = pl.Series(composite).fill_nan(None).forward_fill().fill_null(0.0)
-        columns[name] = carried.to_numpy()
+        centre, scale = _standardiser(mean, train)
+        composite = (mean - centre) / scale
+        since = _months_since(fresh.any(axis=1))
+        carry = pl.Series(composite).fill_nan(None).forward_fill().to_numpy().astype(float)
+        within = since <= spec.max_carry_months  # False before the first observation (NaN)
+        gap = ~np.isfinite(composite)
+        columns[name] = np.where(gap, np.where(within & np.isfinite(carry), carry, 0.0), composite)
+        status = np.select(
+            [since == 0, ~np.isfinite(since), gap & ~within],
+            ["observed", "before_first_observation", "beyond_carry_limit"],
+            "carried_forward",
+        )
+        flags.append(
+            pl.DataFrame(
+                {
+                    "month": months,
+                    "driver": name,
+                    "status": status,
+                    "months_since_observed": pl.Series(since).fill_nan(None).cast(pl.Int64),
+                    "components_observed": fresh.sum(axis=1).astype(np.int64),
+                    "components": len(spec.components),
+                }
+            ).filter(pl.Series(in_window))
+        )
+        for j, c in enumerate(spec.components):
+            if c.column in KNOWN_COLUMNS and c.transform == "level":
+                share = np.where(finite[:, j] & ~gap, z[:, j] / (np.maximum(count, 1) * scale), 0)
+                m, sd = params[j]
+                known.append(
+                    KnownPart(
+                        driver=name,
+                        column=c.column,
+                        sign=c.sign,
+                        centre=m,
+                        sd=sd,
+                        weight=1.0 / (max(int(count[-1]), 1) * scale),
+                        history=share[in_window],
+                        last_month=last_month,
+                    )
+                )
     for name in names:
         if INTERACTION_SEPARATOR in name:
             left, right = name.split(INTERACTION_SEPARATOR, 1)
             if left not in columns or right not in columns:
                 raise ValueError(f"drivers: {name!r} needs {left!r} and {right!r} as drivers")
-            columns[name] = columns[left] * columns[right]
+            columns[name] = overlap(columns[left], columns[right])
     frame = pl.DataFrame({"month": months, **{n: columns[n] for n in names}})
-    return Drivers(frame.filter(pl.col("month") >= start), imputed)
+    return Drivers(frame.filter(pl.col("month") >= start), pl.concat(flags), tuple(known))
 
 
 def observed_series(panel: pl.DataFrame, names: tuple[str, ...]) -> pl.DataFrame:
@@ -246,3 +373,37 @@ def model_data(
         labels=timeline_labels(window),
     )
     return data, composite
+
+
+def flag_summary(flags: pl.DataFrame) -> pl.DataFrame:
+    """Per driver (first-seen order): months in each :data:`FLAG_STATUSES`, observed months
+    with some components missing (``partial``), the longest run carried forward, and the
+    status of the last month (the forecast's starting point)."""
+    ordered = flags.sort("month")
+    counts = ordered.group_by("driver", maintain_order=True).agg(
+        *(
+            (pl.col("status") == status).sum().cast(pl.Int64).alias(status)
+            for status in FLAG_STATUSES
+        ),
+        pl.col("months_since_observed")
+        .filter(pl.col("status") == "carried_forward")
+        .max()
+        .fill_null(0)
+        .cast(pl.Int64)
+        .alias("longest_carry"),
+        ((pl.col("status") == "observed") & (pl.col("components_observed") < pl.col("components")))
+        .sum()
+        .cast(pl.Int64)
+        .alias("partial"),
+        pl.col("status").last().alias("last_status"),
+    )
+    return counts.select(
+        "driver",
+        "observed",
+        "partial",
+        "carried_forward",
+        "longest_carry",
+        "before_first_observation",
+        "beyond_carry_limit",
+        "last_status",
+    )

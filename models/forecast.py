@@ -16,7 +16,17 @@ the shocks' effect and not Monte Carlo noise.
 
 Driver paths (``driver_paths``): ``ar1`` draws Gaussian AR(1) innovations, ``bootstrap`` moving
 blocks of the historical ones (:mod:`models.driver_paths` gives the reasons); both keep the
-fitted mean reversion and start from the last observed month.
+fitted mean reversion and start from the last observed month. The known part of a driver
+(the election countdown in ``W_US``, :class:`models.drivers.KnownPart`) is not simulated: the
+AR(1) is fitted on the driver without it, and every path gets it back exactly, projected from
+the calendar (:meth:`ForecastInputs.known_offsets`), in every scenario and sweep point.
+
+Prior-only forecasts (:func:`prior_only`): the same inputs with each draw's transition
+intercepts and driver effects replaced by draws from their priors, and the same seed, so the
+driver paths and uniforms are identical and the difference from the posterior forecast is
+what the data taught about the dynamics. The starting probabilities stay the fitted ones:
+where the relationship stands in the last observed month is read from the data, the question
+is how it moves from there.
 
 Sweep grids (:class:`Grid`, read by :func:`load_grid`) are scenario variants: a base scenario
 plus parameters whose values scale stated shocks, and optionally prior axes
@@ -30,7 +40,7 @@ import itertools
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,6 +56,7 @@ from models.driver_paths import (
     check_driver_paths,
     fit_ar1,
 )
+from models.drivers import KnownPart
 from models.prior_axes import Setting, check_prior_name, is_prior_axis, setting_of
 from models.scenarios import (
     KNOWN_DRIVERS,
@@ -83,8 +94,9 @@ class ForecastInputs:
     beta: np.ndarray  # (D, K, 2) driver effects, K = len(driver_names)
     p0: np.ndarray  # (D, 3) filtered probabilities of the origin month
     driver_names: tuple[str, ...]
-    drivers: AR1Drivers  # fitted on the base drivers' history
+    drivers: AR1Drivers  # fitted on the base drivers' history without their known parts
     origin: np.datetime64  # the last observed month (datetime64[M])
+    known: tuple[KnownPart, ...] = ()  # parts of base drivers projected from the calendar
 
     @property
     def n_draws(self) -> int:
@@ -99,6 +111,14 @@ class ForecastInputs:
                 f"horizon: {horizon} is not after the last observed month {self.origin}"
             )
         return self.origin + np.arange(1, steps + 1)
+
+    def known_offsets(self, steps: int) -> np.ndarray:
+        """(steps, K_base) the known parts of the base drivers in months 1..steps."""
+        months = self.origin + np.arange(1, steps + 1)
+        out = np.zeros((steps, len(self.drivers.names)))
+        for part in self.known:
+            out[:, self.drivers.names.index(part.driver)] += part.project(months)
+        return out
 
 
 def check_horizon(horizon: str) -> None:
@@ -183,9 +203,11 @@ def forecast_inputs(
     max_draws: int | None = 1000,
     driver_paths: DriverPaths = "ar1",
     block_months: int = DEFAULT_BLOCK_MONTHS,
+    known: tuple[KnownPart, ...] = (),
 ) -> ForecastInputs:
     """The simulator's inputs from a posterior, the data it was fitted on, and its config;
-    ``driver_paths`` and ``block_months`` choose how future driver innovations are drawn."""
+    ``driver_paths`` and ``block_months`` choose how future driver innovations are drawn;
+    ``known`` (from :func:`models.drivers.model_data`) are the parts projected exactly."""
     # Imported here: sweep workers import this module to simulate, and the model's modules
     # bring PyMC (~5 s and ~150 MB per process) that simulating never needs.
     import xarray as xr
@@ -212,14 +234,34 @@ def forecast_inputs(
         )
     probs = state_probabilities(thinned, used, config, max_draws=None)
     history = used.drivers[:, [used.driver_names.index(name) for name in base]]
+    known_history = np.zeros_like(history)
+    for part in known:
+        if part.last_month != used.months[-1] or part.history.shape[0] < history.shape[0]:
+            raise ValueError(
+                f"known: {part.driver}'s {part.column} ends {part.last_month}, the data "
+                f"{used.months[-1]}; build both from the same panel"
+            )
+        known_history[:, base.index(part.driver)] += part.history[-history.shape[0] :]
+    drivers = fit_ar1(history - known_history, base, driver_paths, block_months)
     return ForecastInputs(
         alpha=thinned["alpha"].transpose("chain", "draw", "origin", "dest").values[0],
         beta=thinned["beta"].transpose("chain", "draw", "driver", "dest").values[0],
         p0=probs.filtered[:, -1],
         driver_names=used.driver_names,
-        drivers=fit_ar1(history, base, driver_paths, block_months),
+        drivers=replace(drivers, known_last=known_history[-1]),
         origin=used.months[-1],
+        known=tuple(known),
     )
+
+
+def prior_only(inputs: ForecastInputs, config: ModelConfig, seed: int) -> ForecastInputs:
+    """``inputs`` with every draw's ``alpha`` and ``beta`` drawn from the config's priors
+    (module docstring); ``seed`` makes the prior draws reproducible."""
+    from models.hmm import prior_transition_draws
+
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x9E10]))
+    alpha, beta = prior_transition_draws(config, inputs.driver_names, inputs.n_draws, rng)
+    return replace(inputs, alpha=alpha, beta=beta)
 
 
 def scenario_shocks(
@@ -232,14 +274,15 @@ def scenario_shocks(
 def simulate_shocks(
     inputs: ForecastInputs, shocks: np.ndarray, n_paths: int, seed: int
 ) -> SimulationResult:
-    """One Monte Carlo run: ``n_paths`` paths per posterior draw under ``shocks`` (H, K_base)."""
+    """One Monte Carlo run: ``n_paths`` paths per posterior draw under ``shocks`` (H, K_base),
+    with the drivers' known parts added exactly."""
     return simulate(
         inputs.alpha,
         inputs.beta,
         inputs.p0,
         inputs.driver_names,
         inputs.drivers,
-        shocks,
+        shocks + inputs.known_offsets(shocks.shape[0]),
         horizon=shocks.shape[0],
         n_paths=n_paths,
         seed=seed,
@@ -259,9 +302,10 @@ def forecast(
     max_draws: int | None = 1000,
     driver_paths: DriverPaths = "ar1",
     block_months: int = DEFAULT_BLOCK_MONTHS,
+    known: tuple[KnownPart, ...] = (),
 ) -> dict[str, SimulationResult]:
     """Every scenario's simulation to ``horizon``; ``n_paths`` is paths per posterior draw."""
-    inputs = forecast_inputs(posterior, data, config, max_draws, driver_paths, block_months)
+    inputs = forecast_inputs(posterior, data, config, max_draws, driver_paths, block_months, known)
     return {
         s.name: simulate_shocks(
             inputs, scenario_shocks(inputs, s, calendar, horizon), n_paths, seed

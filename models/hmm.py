@@ -98,6 +98,20 @@ def alpha_prior_mean(stay_logit: float) -> np.ndarray:
     return stay_logit * ((origin == dest).astype(float) - (origin == 0).astype(float))
 
 
+def prior_transition_draws(
+    config: ModelConfig, driver_names: tuple[str, ...], n_draws: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """``alpha`` (n, 3, 2) and ``beta`` (n, K, 2) drawn from their priors, as :func:`build_model`
+    sets them: for prior-only forecasts and simulation-based calibration."""
+    priors = config.priors
+    mean0 = alpha_prior_mean(priors.stay_logit)
+    alpha = mean0 + rng.normal(0.0, priors.alpha_sd, (n_draws, *mean0.shape))
+    beta = np.zeros((n_draws, len(driver_names), N_STATES - 1))
+    for k, name in enumerate(driver_names):
+        beta[:, k] = priors.beta[name].draw(rng, (n_draws, N_STATES - 1))
+    return alpha, beta
+
+
 def initial_means(prep: Prepared, ordered: dict[str, str] | None = None) -> np.ndarray:
     """(M, S) starting state means from data quantiles.
 

@@ -3,9 +3,10 @@
 For each posterior draw ``d`` and each of ``n_paths`` paths: the state of the origin month
 (the last observed one) is drawn from that draw's filtered probabilities ``p0[d]``; the base
 drivers follow their own stochastic AR(1) path (:mod:`models.driver_paths`) plus the
-scenario's shocks; interactions are recomputed from the shocked parts; and each month's state
-is drawn from the transition probabilities of :mod:`models.hmm` (logit 0 into DC,
-``alpha[i, j] + drivers[t - 1] @ beta[:, j]`` into SE and MC). Month ``h`` (1..H after the
+offsets in ``shocks`` (the scenario's and the calendar's shocks, and the exactly known parts
+such as the election countdown); interactions are recomputed from the shocked parts; and
+each month's state is drawn from the transition probabilities of :mod:`models.hmm` (logit 0
+into DC, ``alpha[i, j] + drivers[t - 1] @ beta[:, j]`` into SE and MC). Month ``h`` (1..H after the
 origin) uses the drivers of month ``h - 1``: month 1 the last observed values, as in the
 model, so a shock dated in the last forecast month cannot act within the horizon.
 
@@ -102,7 +103,7 @@ def _chunk_states(
             future[i] = drivers.innovations(rng, n_paths, horizon - 1)
     drivers.paths(future)
     future += shocks[: horizon - 1, :, None].astype(DTYPE)
-    x[:, 0, :k_base] = drivers.last.astype(DTYPE)[:, None]
+    x[:, 0, :k_base] = drivers.observed_last.astype(DTYPE)[:, None]
     layout.fill_interactions(x)
     # Exp of the drivers' contribution to the SE and MC logits, all months at once.
     effects = np.swapaxes(layout.expand_beta(beta), 1, 2).astype(DTYPE)[:, None]  # (Dc,1,2,R)

@@ -37,7 +37,7 @@ PATHWAY_NAMES: Mapping[str, str] = {
 DRIVER_NAMES: Mapping[str, str] = {
     "W_US": "US win-set (W_US)",
     "W_CN": "China win-set (W_CN)",
-    "W_US_x_W_CN": "Win-set overlap (W_US × W_CN)",
+    "W_US_x_W_CN": "Win-set overlap (W_US_x_W_CN)",
     "INTL": "International tension (INTL)",
 }
 _SUMMARY = ("mean", "q05", "q95")
@@ -189,6 +189,12 @@ class ReportData:
       shift (posterior minus prior mean, in prior SDs), contraction (1 - posterior/prior
       variance), overlap (of the two densities, 0..1), prior_dominated (bool);
     - ``coverage``: column, first, last, months_observed (the monthly panel);
+    - ``driver_flags`` (optional): driver, observed, partial, carried_forward, longest_carry,
+      before_first_observation, beyond_carry_limit, last_status (how each driver's months
+      were filled, ``models.drivers.flag_summary``);
+    - ``prior_only`` (optional): scenario, measure, pathway, mean, q05, q95 (the same
+      simulation as ``scenario_horizon`` with the transition parameters drawn from their
+      priors; same measures);
     - ``freshness``: source, rows, last_date, last_ingest (the warehouse status);
     - ``driver_paths`` (optional): scenario, month, driver, mean, q05, q95 (simulated drivers);
     - ``attribution`` (optional): scenario, part, pathway, mean, q05, q95: each scenario's
@@ -202,8 +208,7 @@ class ReportData:
 
     Plain values: ``diagnostics`` is ``Diagnostics.as_dict()`` (nested dicts are flattened
     for display); ``assumptions`` are sentences stating what the model assumes;
-    ``driver_notes`` say in words what each driver measures; ``driver_imputed`` counts the
-    months each driver was carried forward because every component was missing.
+    ``driver_notes`` say in words what each driver measures.
     """
 
     run: RunInfo
@@ -220,7 +225,8 @@ class ReportData:
     freshness: pl.DataFrame
     assumptions: tuple[str, ...]
     driver_notes: Mapping[str, str] = field(default_factory=dict)
-    driver_imputed: Mapping[str, int] = field(default_factory=dict)
+    driver_flags: pl.DataFrame | None = None
+    prior_only: pl.DataFrame | None = None
     driver_paths: pl.DataFrame | None = None
     attribution: pl.DataFrame | None = None
     previous: Previous | None = None
@@ -242,6 +248,8 @@ class ReportData:
             "events": (self.events, ("date", "event", "category", "pathway_signal")),
             "effects": (self.effects, EFFECT_COLUMNS),
             "coverage": (self.coverage, ("column", "first", "last", "months_observed")),
+            "driver_flags": (self.driver_flags, FLAG_SUMMARY_COLUMNS),
+            "prior_only": (self.prior_only, ("scenario", "measure", "pathway", *_SUMMARY)),
             "freshness": (self.freshness, ("source", "rows", "last_date", "last_ingest")),
             "driver_paths": (self.driver_paths, ("scenario", "month", "driver", *_SUMMARY)),
             "attribution": (self.attribution, ("scenario", "part", "pathway", *_SUMMARY)),
@@ -265,6 +273,16 @@ class ReportData:
         return tuple(c for c in self.drivers_history.columns if c != "month")
 
 
+FLAG_SUMMARY_COLUMNS: tuple[str, ...] = (
+    "driver",
+    "observed",
+    "partial",
+    "carried_forward",
+    "longest_carry",
+    "before_first_observation",
+    "beyond_carry_limit",
+    "last_status",
+)
 EFFECT_COLUMNS: tuple[str, ...] = (
     "term",
     "dest",

@@ -122,6 +122,7 @@ def render_html(data: ReportData) -> str:
         charts=_charts(data),
         scenario_rows=view.scenario_rows(data),
         attribution_rows=view.attribution_rows(data),
+        prior_rows=view.prior_rows(data),
         changes=view.changes(data),
         events=view.event_agreement(data.events, data.regimes),
         diagnostics=view.flat_diagnostics(data.diagnostics),

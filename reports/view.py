@@ -36,6 +36,26 @@ class ScenarioRow:
 
 
 @dataclass(frozen=True)
+class PriorComparison:
+    """One quantity of one scenario from the posterior and from the prior alone."""
+
+    label: str
+    posterior: Estimate
+    prior: Estimate
+
+    @property
+    def delta(self) -> float:
+        return self.posterior.mean - self.prior.mean
+
+
+@dataclass(frozen=True)
+class PriorRow:
+    title: str
+    quantities: list[PriorComparison]
+    is_headline: bool
+
+
+@dataclass(frozen=True)
 class Change:
     """One line of "what moved": a label, the previous and current value, and the change."""
 
@@ -115,6 +135,31 @@ def attribution_rows(data: ReportData) -> list[AttributionRow]:
             rows.append(
                 AttributionRow(scenario_title(data, name), label, changes, i == 0, part == "total")
             )
+    return rows
+
+
+def prior_rows(data: ReportData) -> list[PriorRow]:
+    """Per scenario (``data.scenarios`` order): each pathway at the horizon and ever-DC, from
+    the posterior and from the prior alone; empty without a prior-only forecast."""
+    if data.prior_only is None:
+        return []
+    wanted = [("pathway_at_horizon", p, PATHWAY_NAMES[p]) for p in PATHWAYS]
+    wanted.append(("ever_DC", "DC", "ever decoupling"))
+    rows = []
+    for name, title in data.scenarios.select("name", "title").rows():
+        quantities = []
+        for measure, pathway, label in wanted:
+            pick = (
+                (pl.col("scenario") == name)
+                & (pl.col("measure") == measure)
+                & (pl.col("pathway") == pathway)
+            )
+            posterior = _estimate(data.scenario_horizon.filter(pick))
+            prior = _estimate(data.prior_only.filter(pick))
+            if posterior and prior:
+                quantities.append(PriorComparison(label, posterior, prior))
+        if quantities:
+            rows.append(PriorRow(title, quantities, name == data.headline.scenario))
     return rows
 
 

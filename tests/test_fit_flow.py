@@ -53,10 +53,11 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> dict:
         runs = con.sql("SELECT * FROM model_runs").pl()
         regimes = con.sql("SELECT * FROM regime_probabilities").pl()
         effects = con.sql("SELECT * FROM model_effects").pl()
+        flags = con.sql("SELECT * FROM driver_flags").pl()
         months = con.sql("SELECT count(*) FROM panel_monthly WHERE month >= '2009-01-01'").pl()
     return {
         "code": code, "out": out, "err": err, "db": db, "config": config, "runs": runs,
-        "regimes": regimes, "effects": effects, "months": months.item(),
+        "regimes": regimes, "effects": effects, "months": months.item(), "flags": flags,
     }  # fmt: skip
 
 
@@ -91,6 +92,15 @@ def test_regime_probabilities_cover_every_month(ran: dict) -> None:
     for column in ("filtered", "smoothed"):
         assert per_month[column].min() == pytest.approx(1.0)
         assert per_month[column].max() == pytest.approx(1.0)
+
+
+def test_every_driver_month_is_stored_with_how_it_was_filled(ran: dict) -> None:
+    flags = ran["flags"]
+    [run_id] = ran["runs"]["run_id"].to_list()
+    assert flags["run_id"].unique().to_list() == [run_id]
+    assert flags.height == 3 * ran["months"]  # W_US, W_CN, INTL: the interaction inherits
+    intl = flags.filter(pl.col("driver") == "INTL").sort("month")
+    assert intl["status"][-1] == "carried_forward" and intl["months_since_observed"][-1] > 0
 
 
 def test_every_driver_effect_has_prior_and_posterior(ran: dict) -> None:

@@ -34,6 +34,7 @@ TABLES = (
     "forecast_summaries",
     "forecast_first_passage",
     "forecast_attribution",
+    "forecast_prior_only",
 )
 
 
@@ -102,9 +103,36 @@ def test_summaries_and_first_passage_per_scenario(forecasted: dict) -> None:
         assert group["mean"].diff().drop_nulls().min() >= 0  # a cumulative probability
 
 
+def test_every_scenario_is_also_forecast_from_the_prior_alone(forecasted: dict) -> None:
+    first = forecasted["runs"][0]
+    prior = one_run(forecasted["forecast_prior_only"], first)
+    posterior = one_run(forecasted["forecast_summaries"], first).filter(
+        pl.col("uncertainty") == "posterior"
+    )
+    key = ["scenario", "measure", "pathway"]
+    assert prior.select(key).sort(key).equals(posterior.select(key).sort(key))
+    at_horizon = prior.filter(pl.col("measure") == "pathway_at_horizon")
+    totals = at_horizon.group_by("scenario").agg(pl.col("mean").sum())["mean"]
+    assert totals.to_list() == pytest.approx([1.0] * len(SCENARIOS))
+    assert (prior["q05"] <= prior["q95"]).all()
+    # same paths, other parameters: the two forecasts differ
+    joined = at_horizon.join(posterior, on=key, suffix="_posterior")
+    assert (joined["mean"] - joined["mean_posterior"]).abs().max() > 0
+    # both are printed, with the difference, for every scenario
+    text = first.describe()
+    assert text.count("prior only") == len(SCENARIOS) and text.count("difference") == len(SCENARIOS)
+    change = first.at_horizon["baseline"][0] - first.prior_at_horizon["baseline"][0]
+    assert f"DC {100 * change:+5.1f} pp" in text
+
+
 def test_the_same_seed_stores_the_same_numbers(forecasted: dict) -> None:
     first, second, other = forecasted["runs"]
-    for table in ("forecasts", "forecast_summaries", "forecast_first_passage"):
+    for table in (
+        "forecasts",
+        "forecast_summaries",
+        "forecast_first_passage",
+        "forecast_prior_only",
+    ):
         assert one_run(forecasted[table], first).equals(one_run(forecasted[table], second))
     baseline = one_run(forecasted["forecasts"], first).filter(pl.col("scenario") == "baseline")
     assert not baseline.equals(one_run(forecasted["forecasts"], other))
@@ -156,7 +184,7 @@ def test_the_run_record_says_what_was_simulated(forecasted: dict) -> None:
     assert run["healthy_model"] is True and run["model_run_id"] == first.model_run_id
     stored = json.loads(run["scenarios_json"])
     assert [s["name"] for s in stored["scenarios"]] == SCENARIOS
-    assert {e["name"] for e in stored["calendar"]["events"]} >= {"us_midterms"}
+    assert {e["name"] for e in stored["calendar"]["events"]} >= {"truce_expiry"}
     text = first.describe()
     assert "Pathway in 2029-01" in text and all(name in text for name in SCENARIOS)
 
@@ -185,6 +213,7 @@ def test_the_cli_forecasts_with_bootstrap_paths(fitted_db: dict, tmp_path: Path)
     result = CliRunner().invoke(app, [*args, "--driver-paths", "bootstrap"])
     assert result.exit_code == 0, result.output
     assert "driver paths bootstrap (6-month blocks" in result.stdout
+    assert "prior only" in result.stdout and "difference" in result.stdout
     assert read(db, "forecast_runs")["driver_paths"].to_list() == ["bootstrap"]
     result = CliRunner().invoke(app, [*args, "--driver-paths", "garch"])
     assert result.exit_code == 2

@@ -46,5 +46,6 @@ def fast_config(synthetic_data) -> ModelConfig:
 
 @pytest.fixture(scope="session")
 def fitted(synthetic_data, fast_config) -> FitResult:
-    """The one full (fast-settings) fit of the session, shared by recovery and I/O tests."""
+    """The shared (fast-settings) fit of a test run, for the I/O, states and checks tests
+    (the recovery test fits its own truth, which the priors do not give away)."""
     return fit(synthetic_data, fast_config)

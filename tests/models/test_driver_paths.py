@@ -17,6 +17,7 @@ from models.driver_paths import (
     fit_ar1,
     standard_normal,
 )
+from models.drivers import overlap
 
 
 def synthetic_ar1(n: int, phi: np.ndarray, mean: np.ndarray, cov: np.ndarray, seed: int):
@@ -182,7 +183,8 @@ def test_layout_recomputes_interactions_from_parts() -> None:
     x = np.zeros((5, layout.n_rows, 7))
     x[:, :3] = np.random.default_rng(6).normal(size=(5, 3, 7))
     layout.fill_interactions(x)
-    assert np.array_equal(x[:, 3], x[:, 0] * x[:, 1])
+    # the same overlap as the history's (models.drivers), not a product of z-scores
+    np.testing.assert_allclose(x[:, 3], overlap(x[:, 0], x[:, 1]), rtol=1e-12)
     beta = np.arange(6.0).reshape(3, 2)
     expanded = layout.expand_beta(beta)
     assert np.array_equal(expanded[[0, 3, 2]], beta) and not expanded[1].any()

@@ -7,6 +7,7 @@ The posterior here is SYNTHETIC: draws scattered around the known truth of a sim
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +15,10 @@ import pytest
 import xarray as xr
 import yaml
 
+from models.calendar_drivers import months_to_us_election
 from models.config import ModelConfig
 from models.data import STATES
+from models.drivers import KnownPart
 from models.forecast import (
     Grid,
     GridError,
@@ -23,9 +26,12 @@ from models.forecast import (
     forecast_inputs,
     load_grid,
     point_seed,
+    prior_only,
+    scenario_shocks,
+    simulate_shocks,
     thin_posterior,
 )
-from models.hmm import prepare
+from models.hmm import alpha_prior_mean, prepare
 from models.scenarios import ScenarioError, load_calendar, load_scenarios
 from models.simulate_data import SyntheticTruth, simulate_synthetic
 from models.states import state_probabilities
@@ -116,6 +122,89 @@ def test_a_bad_horizon_is_refused(synthetic, scenarios, horizon: str, message: s
     data, config, posterior = synthetic
     with pytest.raises(ValueError, match=message):
         forecast(posterior, data, config, [scenarios[0]["baseline"]], scenarios[1], horizon)
+
+
+def _sawtooth(data) -> KnownPart:
+    """A SYNTHETIC known part of W_US: the real election countdown, scaled as in a composite."""
+    countdown = months_to_us_election(data.months).astype(float)
+    centre, sd, weight = countdown.mean(), countdown.std(), 0.5
+    return KnownPart(
+        driver="W_US",
+        column="months_to_us_election",
+        sign=1,
+        centre=centre,
+        sd=sd,
+        weight=weight,
+        history=(countdown - centre) / sd * weight,
+        last_month=data.months[-1],
+    )
+
+
+def test_known_parts_are_projected_not_simulated(synthetic, scenarios) -> None:
+    data, config, posterior = synthetic
+    part = _sawtooth(data)
+    drivers = data.drivers.copy()
+    drivers[:, 0] += part.history
+    with_countdown = replace(data, drivers=drivers)
+    plain = forecast_inputs(posterior, data, config, max_draws=10)
+    known = forecast_inputs(posterior, with_countdown, config, max_draws=10, known=(part,))
+    # the AR(1) is fitted on the driver without its known part: exactly the plain fit
+    for field in ("mean", "phi", "sigma", "last"):
+        np.testing.assert_allclose(getattr(known.drivers, field), getattr(plain.drivers, field))
+    np.testing.assert_allclose(known.drivers.observed_last, with_countdown.drivers[-1, [0, 1, 3]])
+    # the future countdown is an exact offset from the calendar, in W_US only
+    offsets = known.known_offsets(29)
+    np.testing.assert_allclose(offsets[:, 0], part.project(known.months_to("2029-01")))
+    assert not offsets[:, 1:].any()
+    assert offsets[2, 0] == offsets[:, 0].min()  # November 2026: 0 months to the vote
+    # so a forecast with the countdown equals the plain one given that offset as a shock
+    baseline, calendar = scenarios[0]["baseline"], scenarios[1]
+    shocks = scenario_shocks(known, baseline, calendar, "2029-01")
+    projected = simulate_shocks(known, shocks, n_paths=50, seed=4)
+    # the plain inputs start from the observed W_US without the countdown: give it back
+    start = replace(plain.drivers, known_last=known.drivers.known_last)
+    by_hand = simulate_shocks(replace(plain, drivers=start, p0=known.p0), shocks + offsets, 50, 4)
+    np.testing.assert_array_equal(projected.month_probs, by_hand.month_probs)
+    ignored = simulate_shocks(known, shocks - offsets, n_paths=50, seed=4)
+    assert not np.array_equal(projected.month_probs, ignored.month_probs)
+
+
+def test_a_known_part_from_another_panel_is_refused(synthetic) -> None:
+    data, config, posterior = synthetic
+    part = replace(_sawtooth(data), last_month=np.datetime64("2026-07", "M"))
+    with pytest.raises(ValueError, match="known: W_US's months_to_us_election ends 2026-07"):
+        forecast_inputs(posterior, data, config, max_draws=10, known=(part,))
+
+
+def test_prior_only_inputs_change_only_the_transition_parameters(synthetic, scenarios) -> None:
+    data, config, posterior = synthetic
+    inputs = forecast_inputs(posterior, data, config, max_draws=60)
+    prior = prior_only(inputs, config, seed=8)
+    assert prior.drivers is inputs.drivers and prior.p0 is inputs.p0
+    assert prior.alpha.shape == inputs.alpha.shape and prior.beta.shape == inputs.beta.shape
+    np.testing.assert_array_equal(prior_only(inputs, config, seed=8).beta, prior.beta)
+    assert not np.array_equal(prior_only(inputs, config, seed=9).beta, prior.beta)
+    # draws from the config's priors: intercepts around the sticky mean, effects around the
+    # theory-signed means (60 draws: 4.5 standard errors of the mean)
+    tol = 4.5 * config.priors.alpha_sd / np.sqrt(60)
+    np.testing.assert_allclose(
+        prior.alpha.mean(axis=0), alpha_prior_mean(config.priors.stay_logit), atol=tol
+    )
+    for k, name in enumerate(inputs.driver_names):
+        spec = config.priors.beta[name].params
+        assert np.abs(prior.beta[:, k].mean(axis=0) - spec["mu"]).max() < 4.5 * spec["sigma"] / 8
+    # same seed, same driver paths and uniforms: with the posterior's own parameters put
+    # back, the prior-only run reproduces the posterior run exactly
+    shocks = scenario_shocks(inputs, scenarios[0]["baseline"], scenarios[1], "2029-01")
+    back = replace(prior, alpha=inputs.alpha, beta=inputs.beta)
+    np.testing.assert_array_equal(
+        simulate_shocks(back, shocks, 40, 2).month_probs,
+        simulate_shocks(inputs, shocks, 40, 2).month_probs,
+    )
+    assert not np.array_equal(
+        simulate_shocks(prior, shocks, 40, 2).month_probs,
+        simulate_shocks(inputs, shocks, 40, 2).month_probs,
+    )
 
 
 # --------------------------------------------------------------------------- grid files

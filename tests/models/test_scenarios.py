@@ -65,19 +65,14 @@ def test_every_shipped_scenario_loads_and_explains_itself() -> None:
 def test_calendar_has_the_known_dated_events() -> None:
     calendar = load_calendar(SCENARIOS / CALENDAR_FILE)
     when = {event.name: event.month for event in calendar.events}
-    assert when == {
-        "truce_expiry": "2026-11",
-        "us_midterms": "2026-11",
-        "ccp_21st_party_congress": "2027-10",
-        "us_presidential_election": "2028-11",
-    }
+    assert when == {"truce_expiry": "2026-11", "ccp_21st_party_congress": "2027-10"}
     drivers = {e.name: {s.driver for s in e.shocks} for e in calendar.events}
-    assert drivers["us_midterms"] == drivers["us_presidential_election"] == {"W_US"}
-    assert drivers["ccp_21st_party_congress"] == {"W_CN"}
-    # elections narrow the US win-set in the months before the vote
-    election = next(e for e in calendar.events if e.name == "us_presidential_election")
-    profile = election.shocks[0].profile(months("2028-01", 12))
-    assert np.all(profile[5:10] < 0) and not profile[:5].any()
+    # the US elections are W_US's projected countdown, never a second (calendar) shock
+    assert all(d == {"W_CN"} for d in drivers.values())
+    # the Party Congress narrows China's win-set in the months before it
+    congress = next(e for e in calendar.events if e.name == "ccp_21st_party_congress")
+    profile = congress.shocks[0].profile(months("2027-01", 12))
+    assert np.all(profile[6:10] < 0) and not profile[:6].any()
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from models.driver_paths import AR1Drivers
+from models.drivers import overlap
 from models.hmm import alpha_prior_mean
 from models.simulate import simulate
 
@@ -96,21 +97,27 @@ def test_shocks_move_pathways_in_the_theory_signed_direction(driver, size, sign)
 
 def test_interaction_is_recomputed_from_the_shocked_parts() -> None:
     only_interaction = (0.0, 0.0, 0.8, 0.0)
-    for cn_level, sign in ((1.0, 1), (-1.0, -1)):
+    moved = {}
+    for cn_level in (1.0, -1.0):
         base = drivers(mean=(0.0, cn_level, 0.0), sigma=0.1)
         before, se = engaged_at_horizon(run(beta_row=only_interaction, base=base))
         after, _ = engaged_at_horizon(run(shock("W_US", 1.5), beta_row=only_interaction, base=base))
-        # shocking W_US moves W_US x W_CN, in the direction of W_CN's sign
-        assert sign * (after - before) > 4 * np.sqrt(2) * se
+        # widening W_US widens the overlap whatever W_CN is (it never shrinks it) ...
+        assert after - before > 4 * np.sqrt(2) * se, cn_level
+        moved[cn_level] = after - before
+    # ... and by more when China's win-set is wide: a closed one leaves little to overlap
+    assert moved[1.0] > moved[-1.0]
 
 
 def test_first_month_uses_the_last_observed_drivers() -> None:
     base = drivers()
     last = np.array([2.0, -1.0, 1.0])
-    base = replace(base, last=last)
+    # the observed month is the simulated part plus the known part (the election countdown)
+    known = np.array([0.7, 0.0, 0.0])
+    base = replace(base, last=last - known, known_last=known)
     beta_row = np.array([0.5, 0.3, 0.2, -0.4])
     res = run(beta_row=tuple(beta_row), base=base, n_paths=20_000, horizon=2)
-    x = np.array([last[0], last[1], last[0] * last[1], last[2]])
+    x = np.array([last[0], last[1], overlap(last[0], last[1]), last[2]])
     for d in range(2):
         p1 = P0[d] @ softmax_rows(ALPHA[d] + x @ beta_row)
         tol = 4 * np.sqrt(p1 * (1 - p1) / 20_000) + 1e-9

@@ -227,7 +227,6 @@ def make_report_data() -> ReportData:
             "Wider win-sets push toward managed competition and selective engagement.",
         ),
         driver_notes={"W_US": "Approval, months to the election, inflation, unemployment."},
-        driver_imputed={"W_US": 9, "W_CN": 0},
     )
 
 
@@ -286,6 +285,22 @@ def with_optional_sections(data: ReportData) -> ReportData:
             "unclear": [[12], [6, 12]],
         }
     )
+    # prior alone: every made-up probability pulled 40% of the way toward 1/3
+    prior_only = data.scenario_horizon.with_columns(
+        (pl.col(c) * 0.6 + 0.4 / 3).alias(c) for c in ("mean", "q05", "q95")
+    )
+    flags = pl.DataFrame(
+        {
+            "driver": ["W_US", "W_CN", "INTL"],
+            "observed": [212, 212, 204],
+            "partial": [19, 10, 0],
+            "carried_forward": [0, 0, 8],
+            "longest_carry": [0, 0, 8],
+            "before_first_observation": [0, 0, 0],
+            "beyond_carry_limit": [0, 0, 0],
+            "last_status": ["observed", "observed", "carried_forward"],
+        }
+    )
     return replace(
         data,
         driver_paths=_driver_paths(data.drivers_history),
@@ -294,6 +309,8 @@ def with_optional_sections(data: ReportData) -> ReportData:
         sweep=sweep,
         backtest=backtest,
         backtest_verdicts=verdicts,
+        prior_only=prior_only,
+        driver_flags=flags,
     )
 
 

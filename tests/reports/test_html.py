@@ -112,12 +112,37 @@ def test_user_text_is_escaped_everywhere(full_rendering_data: ReportData) -> Non
 def test_optional_sections_only_when_given(
     rendering_data: ReportData, full_rendering_data: ReportData
 ) -> None:
-    optional = ("moved", "sweep", "backtest")
+    optional = ("moved", "sweep", "backtest", "prior-only")
     bare, full = render_html(rendering_data), render_html(full_rendering_data)
     for section in optional:
         assert f'id="{section}"' not in bare and f'href="#{section}"' not in bare
         assert f'id="{section}"' in full and f'href="#{section}"' in full
     assert 'id="drivers-paths"' not in bare and 'id="drivers-paths"' in full
+    assert 'id="driver-flags"' not in bare and 'id="driver-flags"' in full
+
+
+def test_prior_only_forecast_is_shown_beside_the_posterior(
+    full_rendering_data: ReportData,
+) -> None:
+    text = sections(render_html(full_rendering_data))["prior-only"]
+    d = full_rendering_data
+    pick = (pl.col("scenario") == "baseline") & (pl.col("pathway") == "DC")
+    at = pl.col("measure") == "pathway_at_horizon"
+    posterior = d.scenario_horizon.filter(pick & at)["mean"].item()
+    prior = d.prior_only.filter(pick & at)["mean"].item()
+    row = f"Decoupling {fmt.pct(posterior)}"
+    assert row in text and fmt.pct(prior) in text
+    assert fmt.pp(posterior - prior) in text
+    # every scenario, each pathway and ever-decoupling
+    assert text.count("ever decoupling") == d.scenarios.height
+
+
+def test_coverage_table_shows_how_driver_months_were_filled(
+    full_rendering_data: ReportData,
+) -> None:
+    card = sections(render_html(full_rendering_data))["model-card"]
+    assert "International tension (INTL) 204 0 8 8 0 0 carried forward" in card
+    assert "Of which partial" in card and "Beyond carry limit" in card
 
 
 def test_attribution_table_splits_each_scenario_move(
