@@ -140,6 +140,7 @@ time.sleep(600)
 """
 
 
+@pytest.mark.slow
 def test_the_server_ends_when_winset_is_killed(tmp_path: Path) -> None:
     """kill -9 runs no handler; the server's own watchdog must notice its parent is gone."""
     parent = subprocess.Popen(
@@ -161,6 +162,7 @@ def test_the_server_ends_when_winset_is_killed(tmp_path: Path) -> None:
     assert not _alive(server_pid), "Prefect's server outlived the killed winset process"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_stops_a_flow_command_with_a_message(
     tmp_path: Path, data_dir: Path, signum: signal.Signals

@@ -30,7 +30,8 @@ from flows.publish import publish
 from flows.report_folder import BUILDS, LATEST
 from flows.warehouse import connect
 
-pytestmark = pytest.mark.usefixtures("prefect_server")
+# Four publish subprocesses killed at each step, on a fitted warehouse of their own.
+pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[1]
 
 # step -> whether the reports row is committed when the kill lands. Counts (":2") skip the

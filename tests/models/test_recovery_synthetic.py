@@ -20,6 +20,9 @@ from models.hmm import alpha_prior_mean
 from models.simulate_data import SyntheticTruth, simulate_synthetic
 from models.states import state_probabilities
 
+# A fast fit per case, far from the prior: the slowest model tests.
+pytestmark = pytest.mark.slow
+
 MONTHS = 240
 # W_US and INTL into SE and MC: the priors say (+0.3, +0.3) and (-0.3, -0.3), sd 0.3
 TRUE_BETA = np.array([[1.3, -0.8], [-1.3, 0.8]])

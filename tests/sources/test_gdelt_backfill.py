@@ -245,6 +245,7 @@ def test_cli_without_a_start_on_an_empty_warehouse(tmp_path: Path, mirror: str) 
 # --------------------------------------------------------------------------- killed mid-way
 
 
+@pytest.mark.slow
 def test_a_killed_backfill_resumes_without_writing_or_downloading_twice(
     tmp_path: Path, http_server: LocalServer, mirror: str, files: list[MirrorFile]
 ) -> None:
