@@ -141,6 +141,36 @@ class Previous:
 
 
 @dataclass(frozen=True)
+class StaleSource:
+    """A source whose last live refresh failed: its last good rows are what the run used.
+
+    ``since`` is its last successful refresh (None: never refreshed from its publisher, so
+    the data are the bundle's); ``failed_at`` the latest failed attempt and ``error`` why.
+    ``key`` marks a source the headline leans on (see ``flows.refresh``).
+    """
+
+    source: str
+    kind: str
+    since: dt.datetime | None
+    failed_at: dt.datetime
+    error: str
+    key: bool = False
+
+
+@dataclass(frozen=True)
+class Staleness:
+    """Which sources a run's data are stale for, and whether that stops it becoming latest.
+
+    ``too_stale`` is the reason in words when too many live sources, or a key source, are
+    stale (the run is published but never replaces ``latest``); None otherwise.
+    """
+
+    sources: tuple[StaleSource, ...] = ()
+    live_sources: int = 0
+    too_stale: str | None = None
+
+
+@dataclass(frozen=True)
 class Sweep:
     """A parameter sweep run against one fitted posterior.
 
@@ -199,7 +229,8 @@ class ReportData:
     Plain values: ``diagnostics`` is ``Diagnostics.as_dict()`` (nested dicts are flattened
     for display); ``assumptions`` are sentences stating what the model assumes;
     ``driver_notes`` say in words what each driver measures; ``driver_imputed`` counts the
-    months each driver was carried forward because every component was missing.
+    months each driver was carried forward because every component was missing;
+    ``staleness`` lists the sources whose last live refresh failed (a notice at the top).
     """
 
     run: RunInfo
@@ -223,6 +254,7 @@ class ReportData:
     backtest: pl.DataFrame | None = None
     backtest_verdicts: pl.DataFrame | None = None
     effect_interval: float = 0.94
+    staleness: Staleness = field(default_factory=Staleness)
 
     def __post_init__(self) -> None:
         checks: dict[str, tuple[pl.DataFrame | None, tuple[str, ...]]] = {
