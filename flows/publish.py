@@ -24,6 +24,7 @@ from prefect import flow
 
 from flows import settings
 from flows.artifacts import record_report_artifacts
+from flows.refresh import read_staleness
 from flows.sources import SOURCES
 from flows.warehouse import connect, table_status, write_rows
 from reports import ReportData, render_html, render_index, render_markdown
@@ -133,6 +134,7 @@ def gather(con, forecast_run_id: str | None = None) -> ReportData:
         freshness=_freshness(con),
         assumptions=assumptions(run),
         previous=_previous(con, info),
+        staleness=read_staleness(con),
         sweep=_sweep(con, fit["run_id"]),
         **_backtest(con),
     )
@@ -349,7 +351,7 @@ def publish(
     run = data.run
     folder = reports_dir / run.run_id
     _write_folder(folder, files)
-    publishable = run.healthy and run.fit_mode == "publication"
+    publishable = run.healthy and run.fit_mode == "publication" and data.staleness.too_stale is None
     latest = _point_latest(reports_dir, run.run_id) if publishable else None
     drivers = data.drivers_history.drop("month").tail(1).row(0, named=True)
     horizon = data.scenario_horizon.filter(pl.col("scenario") == data.headline.scenario)
