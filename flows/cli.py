@@ -34,6 +34,10 @@ DbOption = Annotated[
     Path | None, typer.Option("--db", help="DuckDB warehouse file (default: var/winset.duckdb).")
 ]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs.")]
+BaseUrlOption = Annotated[
+    list[str] | None,
+    typer.Option(help="SOURCE=URL, or a URL mirroring every source as URL/<source>."),
+]
 
 
 def _quiet_prefect(verbose: bool) -> None:
@@ -142,18 +146,25 @@ def ingest(
     file: Annotated[
         list[Path] | None, typer.Option("--file", "-f", help="Ingest a file you downloaded.")
     ] = None,
-    base_url: Annotated[
-        list[str] | None,
-        typer.Option(help="SOURCE=URL, or a URL mirroring every source as URL/<source>."),
-    ] = None,
+    base_url: BaseUrlOption = None,
     timeout: Annotated[float, typer.Option(help="Seconds per download attempt.")] = 30.0,
     max_mb: Annotated[float, typer.Option(help="Size cap per download, MB.")] = 512.0,
     retries: Annotated[int, typer.Option(help="Retries for timeouts and 5xx.")] = 2,
     retry_delay: Annotated[float, typer.Option(help="Seconds between retries.")] = 5.0,
+    keep_going: Annotated[
+        bool,
+        typer.Option(
+            "--keep-going",
+            help="With --live: a source that fails keeps its last good rows and is reported "
+            "stale; the others are written (default: any failure writes nothing).",
+        ),
+    ] = False,
     db: DbOption = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Ingest the bundled data (default), the live publishers' files, or your own files."""
+    if keep_going and (not live or file):
+        raise _usage("--keep-going applies to --live downloads only")
     files = []
     if file:
         if not source or len(source) != 1:
@@ -180,6 +191,7 @@ def ingest(
         sources=None if files else source,
         live=live_options,
         files=files,
+        keep_going=keep_going,
     )
     out.print(
         f"Ingested {summary.files} files: {summary.inserted} rows new, {summary.updated} changed, "
@@ -202,31 +214,46 @@ def status(
 
 
 def _print_status(db: Path | None, *, as_json: bool = False) -> None:
+    from flows.refresh import read_staleness, refresh_states
     from flows.sources import SOURCES
     from flows.warehouse import connect, table_status
 
-    def read() -> list:
+    def read() -> tuple[list, dict, Any]:
         with connect(Path(db or settings.warehouse_path()), read_only=True) as con:
-            return table_status(con, list(SOURCES.values()))
+            states = refresh_states(con)
+            return table_status(con, list(SOURCES.values())), states, read_staleness(con)
 
-    rows = _run("Reading the warehouse", read)
+    rows, states, staleness = _run("Reading the warehouse", read)
     if as_json:
-        out.print_json(json.dumps([_status_dict(r) for r in rows]))
+        out.print_json(json.dumps([_status_dict(r) | states[r.source].as_row() for r in rows]))
         return
     table = Table(title=f"winset warehouse: {db or settings.warehouse_path()}")
-    for column in ("source", "rows", "first", "last", "last ingest (UTC)", "rejected"):
+    columns = ("source", "live", "rows", "first", "last", "last ingest (UTC)", "rejected")
+    for column in (*columns, "stale since (UTC) / why"):
         table.add_column(column, justify="right" if column in ("rows", "rejected") else "left")
     for r in rows:
         ingested = f"{r.last_ingested_at:%Y-%m-%d %H:%M}" if r.last_ingested_at else "-"
         table.add_row(
             r.source,
+            states[r.source].kind,
             f"{r.rows:,}",
             str(r.first or "-"),
             str(r.last or "-"),
             ingested,
             f"{r.rejected:,}",
+            _stale_cell(states[r.source]),
         )
     out.print(table)
+    if staleness.too_stale:
+        out.print(f"Too stale to publish as latest: {staleness.too_stale}.", highlight=False)
+
+
+def _stale_cell(state: Any) -> str:
+    """Blank for a fresh source; else since its last good refresh (or never), and why."""
+    if not state.stale:
+        return ""
+    since = f"{state.last_ok:%Y-%m-%d %H:%M}" if state.last_ok else "never refreshed"
+    return f"{since}: {state.error}"
 
 
 def _status_dict(row: Any) -> dict[str, Any]:
@@ -278,20 +305,35 @@ def _exit_if_unhealthy(record: Any) -> None:
 def run(
     fast: FastOption = False,
     config: ConfigOption = None,
+    live: Annotated[
+        bool,
+        typer.Option(
+            help="Download from the publishers; a source that fails keeps its last good rows "
+            "and is reported stale (a run too stale never becomes latest)."
+        ),
+    ] = False,
+    base_url: BaseUrlOption = None,
     db: DbOption = None,
     verbose: VerboseOption = False,
 ) -> None:
     """The main job: ingest, build the panel, fit (if needed), forecast and publish the report."""
+    if base_url and not live:
+        raise _usage("--base-url applies to --live downloads only")
     _orchestrate(verbose)
+    from flows.ingest import LiveOptions
     from flows.pipeline import pipeline
 
+    options = LiveOptions(base_urls=_parse_base_urls(base_url or [])) if live else None
     result = _run(
         "Running the pipeline", pipeline, db_path=db, config_path=config, fast=fast,
+        live=options,
     )  # fmt: skip
     out.print(result.describe(), highlight=False, soft_wrap=True)
     _print_status(db)
     if not result.healthy:  # recorded and reported; the job itself completed
         err.print("The fit failed the health gate: nothing was forecast or published.")
+    elif result.too_stale:
+        err.print(f"Too stale to publish as latest: {result.staleness.too_stale}.")
 
 
 DriverPathsOption = Annotated[
@@ -435,6 +477,7 @@ ProjectFileOption = Annotated[
 def serve(
     file: ProjectFileOption = None,
     config: ConfigOption = None,
+    base_url: BaseUrlOption = None,
     db: DbOption = None,
 ) -> None:
     """Serve prefect.yaml's deployments (monthly pipeline, weekly ingest) until Ctrl-C.
@@ -447,6 +490,7 @@ def serve(
     project_file = file or PROJECT_FILE
     served = _run(
         f"Reading {project_file}", prepare, project_file, db_path=db, config_path=config,
+        base_urls=_parse_base_urls(base_url or []) or None,
     )  # fmt: skip
     out.print(_serve_banner(project_file, served, temporary_api), highlight=False, soft_wrap=True)
     # From here Prefect's runner stops gracefully itself (pausing the schedules) on Ctrl-C,
