@@ -2,7 +2,8 @@
 
 Routes map a path *with* its query string (FRED serves ``/graph/fredgraph.csv?id=EXPCH``) to
 bytes. ``/slow/...`` sleeps before answering and ``/fail-once/...`` answers 503 the first time,
-so timeouts and retries are exercised over real sockets rather than mocks.
+so timeouts and retries are exercised over real sockets rather than mocks; a path prefix in
+``down`` answers 503 every time (a publisher that is down).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ class LocalServer:
     def __init__(self) -> None:
         self.routes: dict[str, bytes] = {}
         self.hits: dict[str, int] = {}
+        self.down: set[str] = set()
         self.slow_seconds = 3.0
         server = self
 
@@ -25,6 +27,9 @@ class LocalServer:
             def do_GET(self) -> None:
                 path = self.path
                 server.hits[path] = server.hits.get(path, 0) + 1
+                if any(path.startswith(prefix) for prefix in server.down):
+                    self._send(503, b"service unavailable")
+                    return
                 if path.startswith("/slow/"):
                     time.sleep(server.slow_seconds)
                     path = path.removeprefix("/slow")
