@@ -141,8 +141,8 @@ def ingest(
 ) -> IngestSummary:
     """Read the chosen sources (all by default) and write them to the warehouse atomically.
 
-    The defaults are those of a scheduled run (``winset serve``): every bundled source into
-    the default warehouse.
+    The defaults are those of a plain ``winset ingest``: every bundled source into the default
+    warehouse. The weekly deployment (``prefect.yaml``) adds ``live`` and ``keep_going``.
 
     Args:
         db_path: The DuckDB warehouse (default: ``WINSET_DB`` or ``var/winset.duckdb``).
