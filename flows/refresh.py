@@ -145,8 +145,7 @@ def staleness(states: Mapping[str, RefreshState]) -> Staleness:
         for s in states.values()
         if s.stale and s.last_attempt is not None and s.error is not None
     )
-    counted = live_sources()
-    return Staleness(stale, len(counted), too_stale_reason(stale, counted))
+    return Staleness(stale, too_stale_reason(stale, live_sources()))
 
 
 def too_stale_reason(stale: Sequence[StaleSource], counted: Sequence[str]) -> str | None:

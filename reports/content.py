@@ -166,7 +166,6 @@ class Staleness:
     """
 
     sources: tuple[StaleSource, ...] = ()
-    live_sources: int = 0
     too_stale: str | None = None
 
 
