@@ -229,7 +229,7 @@ def _print_status(db: Path | None, *, as_json: bool = False) -> None:
         return
     table = Table(title=f"winset warehouse: {db or settings.warehouse_path()}")
     columns = ("source", "live", "rows", "first", "last", "last ingest (UTC)", "rejected")
-    for column in (*columns, "stale since (UTC) / why"):
+    for column in (*columns, "stale since (UTC)"):
         table.add_column(column, justify="right" if column in ("rows", "rejected") else "left")
     for r in rows:
         ingested = f"{r.last_ingested_at:%Y-%m-%d %H:%M}" if r.last_ingested_at else "-"
@@ -244,16 +244,20 @@ def _print_status(db: Path | None, *, as_json: bool = False) -> None:
             _stale_cell(states[r.source]),
         )
     out.print(table)
+    stale = [s for s in states.values() if s.stale]
+    if stale:
+        out.print("Stale sources (their last good rows are kept):", highlight=False)
+    for state in stale:
+        out.print(f"  {state.source}: {state.error}", highlight=False, soft_wrap=True)
     if staleness.too_stale:
         out.print(f"Too stale to publish as latest: {staleness.too_stale}.", highlight=False)
 
 
 def _stale_cell(state: Any) -> str:
-    """Blank for a fresh source; else since its last good refresh (or never), and why."""
+    """Blank for a fresh source; else its last good refresh, or "never" (why: below the table)."""
     if not state.stale:
         return ""
-    since = f"{state.last_ok:%Y-%m-%d %H:%M}" if state.last_ok else "never refreshed"
-    return f"{since}: {state.error}"
+    return f"{state.last_ok:%Y-%m-%d %H:%M}" if state.last_ok else "never"
 
 
 def _status_dict(row: Any) -> dict[str, Any]:
