@@ -19,11 +19,15 @@ from reports.content import PATHWAYS
 from reports.markdown import md_escape
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from flows.fit import FitRecord
+    from flows.refresh import RefreshState
 
 SUMMARY_KEY = "winset-summary"  # the run in words: health, headline (the report's summary.md)
 HEADLINE_KEY = "winset-headline"  # pathway probabilities at the horizon, one row per scenario
 REPORT_KEY = "winset-report"  # a file:// link to the report
+SOURCES_KEY = "winset-sources"  # each source's live kind and latest refresh: what is stale
 DECIMALS = 4  # probabilities to 0.01 percentage points: enough to compare, short to read
 
 
@@ -87,7 +91,14 @@ def record_report_artifacts(
     )
 
     run = data.run
-    where = "published as latest" if latest else "not latest: not a healthy publication run"
+    too_stale = data.staleness.too_stale
+    where = (
+        "published as latest"
+        if latest
+        else f"not latest: too stale ({too_stale})"
+        if too_stale and run.healthy and run.fit_mode == "publication"
+        else "not latest: not a healthy publication run"
+    )
     create_markdown_artifact(
         markdown=summary_markdown,
         key=SUMMARY_KEY,
@@ -115,4 +126,18 @@ def record_unhealthy_fit(fit: FitRecord) -> None:
         markdown=unhealthy_fit_markdown(fit),
         key=SUMMARY_KEY,
         description=f"Fit {fit.run_id} failed the health gate: nothing was published.",
+    )
+
+
+def record_refresh_artifact(states: Mapping[str, RefreshState], run_id: str) -> None:
+    """After a live ingest: every source's live kind, last successful refresh and, if its
+    latest attempt failed, since when it is stale and why."""
+    from prefect.artifacts import create_table_artifact
+
+    stale = [s.source for s in states.values() if s.stale]
+    create_table_artifact(
+        table=[s.as_row() for s in states.values()],
+        key=SOURCES_KEY,
+        description=f"Live ingest {run_id}: "
+        + (f"stale (last good rows kept): {', '.join(stale)}." if stale else "no stale source."),
     )

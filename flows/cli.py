@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -36,6 +37,10 @@ DbOption = Annotated[
     Path | None, typer.Option("--db", help="DuckDB warehouse file (default: var/winset.duckdb).")
 ]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs.")]
+BaseUrlOption = Annotated[
+    list[str] | None,
+    typer.Option(help="SOURCE=URL, or a URL mirroring every source as URL/<source>."),
+]
 
 
 def _quiet_prefect(verbose: bool) -> None:
@@ -155,10 +160,7 @@ def ingest(
     file: Annotated[
         list[Path] | None, typer.Option("--file", "-f", help="Ingest a file you downloaded.")
     ] = None,
-    base_url: Annotated[
-        list[str] | None,
-        typer.Option(help="SOURCE=URL, or a URL mirroring every source as URL/<source>."),
-    ] = None,
+    base_url: BaseUrlOption = None,
     timeout: Annotated[float, typer.Option(help="Seconds per download attempt.")] = 30.0,
     max_mb: Annotated[
         float | None,
@@ -186,10 +188,20 @@ def ingest(
     cache_dir: Annotated[
         Path | None, typer.Option(help="Backfill: downloaded zips (default: var/gdelt-exports).")
     ] = None,
+    keep_going: Annotated[
+        bool,
+        typer.Option(
+            "--keep-going",
+            help="With --live: a source that fails keeps its last good rows and is reported "
+            "stale; the others are written (default: any failure writes nothing).",
+        ),
+    ] = False,
     db: DbOption = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Ingest the bundled data (default), the live publishers' files, or your own files."""
+    if keep_going and (not live or file or backfill):
+        raise _usage("--keep-going applies to --live downloads only")
     from flows.sources.limits import FileLimits
 
     if max_mb is not None and max_mb <= 0:
@@ -243,6 +255,7 @@ def ingest(
         live=live_options,
         files=files,
         max_file_bytes=max_bytes,
+        keep_going=keep_going,
     )
     out.print(
         f"Ingested {summary.files} files: {summary.inserted} rows new, {summary.updated} changed, "
@@ -290,29 +303,49 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     db: DbOption = None,
 ) -> None:
-    """Per source table: rows, first and last date, last ingest time, rejected rows."""
+    """Per source table: live kind, rows, first and last date, last ingest time, rejected rows,
+    and since when a source is stale."""
     _print_status(db, as_json=as_json)
 
 
 def _print_status(db: Path | None, *, as_json: bool = False) -> None:
+    from flows.refresh import read_staleness, refresh_states
     from flows.sources import SOURCES
     from flows.warehouse import connect, table_status
 
-    def read() -> list:
+    def read() -> tuple[list, dict, Any]:
         with connect(Path(db or settings.warehouse_path()), read_only=True) as con:
-            return table_status(con, list(SOURCES.values()))
+            states = refresh_states(con)
+            return table_status(con, list(SOURCES.values())), states, read_staleness(con)
 
-    rows = _run("Reading the warehouse", read)
+    rows, states, staleness = _run("Reading the warehouse", read)
     if as_json:
-        out.print_json(json.dumps([_status_dict(r) for r in rows]))
+        out.print_json(json.dumps([_status_dict(r) | states[r.source].as_row() for r in rows]))
         return
-    table = Table(title=f"winset warehouse: {db or settings.warehouse_path()}")
-    for column in ("source", "rows", "first", "last", "last ingest (UTC)", "rejected"):
-        table.add_column(column, justify="right" if column in ("rows", "rejected") else "left")
+    # Seven columns that fit 80 characters (a log, a pipe) without cutting a date to
+    # "2026-0…": light borders, one space between columns, times wrapped onto two lines. A
+    # stale source says so under its live kind; since when and why follow the table, so a
+    # long error does not squeeze it.
+    table = Table(
+        title=f"winset warehouse: {db or settings.warehouse_path()}",
+        box=box.SIMPLE_HEAD,
+        padding=0,
+        show_edge=False,
+    )
+    columns = ("source", "live", "rows", "first", "last", "last ingest (UTC)", "rejected")
+    for column in columns:
+        table.add_column(
+            column,
+            justify="right" if column in ("rows", "rejected") else "left",
+            no_wrap=column != "last ingest (UTC)",
+            min_width=10 if column == "last ingest (UTC)" else None,
+        )
     for r in rows:
+        state = states[r.source]
         ingested = f"{r.last_ingested_at:%Y-%m-%d %H:%M}" if r.last_ingested_at else "-"
         table.add_row(
             r.source,
+            f"{state.kind}\n[bold red]stale[/]" if state.stale else state.kind,
             f"{r.rows:,}",
             str(r.first or "-"),
             str(r.last or "-"),
@@ -320,6 +353,21 @@ def _print_status(db: Path | None, *, as_json: bool = False) -> None:
             f"{r.rejected:,}",
         )
     out.print(table)
+    stale = [s for s in states.values() if s.stale]
+    if stale:
+        out.print("Stale sources (their last good rows are kept):", highlight=False)
+    for state in stale:
+        out.print(f"  {state.source}: {_stale_since(state)}: {state.error}", highlight=False,
+                  soft_wrap=True)  # fmt: skip
+    if staleness.too_stale:
+        out.print(f"Too stale to publish as latest: {staleness.too_stale}.", highlight=False)
+
+
+def _stale_since(state: Any) -> str:
+    """Since when a stale source is stale: its last good refresh, or never refreshed."""
+    if state.last_ok is None:
+        return "stale since always (never refreshed from its publisher)"
+    return f"stale since {state.last_ok:%Y-%m-%d %H:%M} UTC (its last good refresh)"
 
 
 def _status_dict(row: Any) -> dict[str, Any]:
@@ -371,20 +419,35 @@ def _exit_if_unhealthy(record: Any) -> None:
 def run(
     fast: FastOption = False,
     config: ConfigOption = None,
+    live: Annotated[
+        bool,
+        typer.Option(
+            help="Download from the publishers; a source that fails keeps its last good rows "
+            "and is reported stale (a run too stale never becomes latest)."
+        ),
+    ] = False,
+    base_url: BaseUrlOption = None,
     db: DbOption = None,
     verbose: VerboseOption = False,
 ) -> None:
     """The main job: ingest, build the panel, fit (if needed), forecast and publish the report."""
+    if base_url and not live:
+        raise _usage("--base-url applies to --live downloads only")
     _orchestrate(verbose)
+    from flows.ingest import LiveOptions
     from flows.pipeline import pipeline
 
+    options = LiveOptions(base_urls=_parse_base_urls(base_url or [])) if live else None
     result = _run(
         "Running the pipeline", pipeline, db_path=db, config_path=config, fast=fast,
+        live=options,
     )  # fmt: skip
     out.print(result.describe(), highlight=False, soft_wrap=True)
     _print_status(db)
     if not result.healthy:  # recorded and reported; the job itself completed
         err.print("The fit failed the health gate: nothing was forecast or published.")
+    elif result.too_stale:
+        err.print(f"Too stale to publish as latest: {result.staleness.too_stale}.")
 
 
 DriverPathsOption = Annotated[
@@ -544,6 +607,7 @@ ProjectFileOption = Annotated[
 def serve(
     file: ProjectFileOption = None,
     config: ConfigOption = None,
+    base_url: BaseUrlOption = None,
     db: DbOption = None,
 ) -> None:
     """Serve prefect.yaml's deployments (monthly pipeline, weekly ingest) until Ctrl-C.
@@ -556,6 +620,7 @@ def serve(
     project_file = file or PROJECT_FILE
     served = _run(
         f"Reading {project_file}", prepare, project_file, db_path=db, config_path=config,
+        base_urls=_parse_base_urls(base_url or []) or None,
     )  # fmt: skip
     out.print(_serve_banner(project_file, served, temporary_api), highlight=False, soft_wrap=True)
     # From here Prefect's runner stops gracefully itself (pausing the schedules) on Ctrl-C,

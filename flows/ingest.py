@@ -4,6 +4,11 @@ Each source is one Prefect task that only reads and parses; the flow holds the s
 connection and writes all batches in one transaction after every task succeeded. A source that
 fails (404, corrupt file, missing column) therefore fails the run and leaves the warehouse as it
 was, and the user sees one line per failure naming the file, row and field.
+
+Scheduled runs ask for ``keep_going`` instead: a live source that cannot be reached or fails
+validation is left out whole (its last good rows stay), the others are written, and each
+source's outcome goes to ``source_refreshes`` in the same transaction, so reports, artifacts
+and ``winset status`` can say which sources are stale, since when and why (``flows.refresh``).
 """
 
 from __future__ import annotations
@@ -14,11 +19,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
 from flows import settings
+from flows.artifacts import record_refresh_artifact
 from flows.fetch import DEFAULT_TIMEOUT_S, TransientFetchError, fetch, sha256
+from flows.refresh import Refresh, record_refreshes, refresh_states
 from flows.sources import SOURCES, get_source
 from flows.sources.base import Dataset, IngestFailed, Parsed, Source, SourceError
 from flows.sources.limits import FileLimits, read_capped, too_many_rejects
@@ -142,11 +150,12 @@ def ingest(
     files: Sequence[tuple[str, str | None, Path]] = (),
     data_dir: Path | None = None,
     max_file_bytes: int | None = None,
+    keep_going: bool = False,
 ) -> IngestSummary:
     """Read the chosen sources (all by default) and write them to the warehouse atomically.
 
-    The defaults are those of a scheduled run (``winset serve``): every bundled source into
-    the default warehouse.
+    The defaults are those of a plain ``winset ingest``: every bundled source into the default
+    warehouse. The weekly deployment (``prefect.yaml``) adds ``live`` and ``keep_going``.
 
     Args:
         db_path: The DuckDB warehouse (default: ``WINSET_DB`` or ``var/winset.duckdb``).
@@ -158,6 +167,9 @@ def ingest(
         max_file_bytes: The size cap of each file read from disk (default:
             ``WINSET_MAX_FILE_MB``, see :mod:`flows.sources.limits`); downloads use
             ``live.max_bytes``.
+        keep_going: With ``live``: a source that fails keeps its last good rows and is
+            recorded as stale while the others are written (scheduled runs); without it any
+            failure writes nothing.
     """
     db_path = Path(db_path or settings.warehouse_path())
     data_dir = Path(data_dir or settings.data_dir())
@@ -167,31 +179,49 @@ def ingest(
     names = list(sources or SOURCES)
     for name in names:
         get_source(name)
+    if keep_going and (live is None or files):
+        raise ValueError("keep_going applies to live ingests only (use it with live)")
     if files:
-        futures = [read_file.submit(s, d, Path(p), max_bytes) for s, d, p in files]
+        futures = {f"{s}:{p}": read_file.submit(s, d, Path(p), max_bytes) for s, d, p in files}
         mode = "file"
     elif live is not None:
-        futures = [read_live.submit(n, data_dir, live) for n in names]
+        futures = {n: read_live.submit(n, data_dir, live) for n in names}
         mode = "live"
     else:
-        futures = [read_bundled.submit(n, data_dir, max_bytes) for n in names]
+        futures = {n: read_bundled.submit(n, data_dir, max_bytes) for n in names}
         mode = "bundled"
 
-    batches, errors = [], []
-    for future in futures:
+    batches, errors, outcomes = [], [], []
+    for name, future in futures.items():
         try:
             batches.extend(future.result())
+            outcomes.append(Refresh(name))
         except SourceError as exc:
             errors.append(str(exc))
+            outcomes.append(Refresh(name, str(exc)))
         except KeyError as exc:  # an unknown dataset name
             errors.append(exc.args[0])
-    if errors:
+    if errors and not keep_going:
         raise IngestFailed(errors)
 
     run_id = f"ingest-{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    refreshed = mode == "live"
+
+    def record(con: duckdb.DuckDBPyConnection) -> None:
+        record_refreshes(con, run_id, started, outcomes)
+
     with connect(db_path) as con:
-        summary = write_ingest(con, batches, run_id=run_id, mode=mode, started_at=started)
-    get_run_logger().info(
+        summary = write_ingest(
+            con, batches, run_id=run_id, mode=mode, started_at=started,
+            also=record if refreshed else None,
+        )  # fmt: skip
+        states = refresh_states(con) if refreshed else {}
+    logger = get_run_logger()
+    for line in errors:
+        logger.warning("stale, its last good rows kept: %s", line)
+    if refreshed:
+        record_refresh_artifact(states, run_id)
+    logger.info(
         "%s: %d files, %d inserted, %d updated, %d unchanged, %d rejected",
         run_id,
         summary.files,

@@ -5,11 +5,17 @@ done by plain functions and the other flows, each tested on its own. A fit is re
 healthy one exists for the same config and the same panel; a fit that fails the health gate
 is recorded and reported (also as a Prefect artifact, for scheduled runs), and the run stops
 there, so it never reaches ``latest``. ``winset serve`` runs this flow monthly.
+
+With ``live`` (the monthly deployment, ``winset run --live``) the sources are downloaded from
+their publishers and a source that fails does not stop the run: it keeps its last good rows
+and is reported stale. A run with too many stale sources, or a stale key source
+(``flows.refresh``), is still fitted, forecast and published, marked as such, but never
+becomes ``latest``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -19,11 +25,13 @@ from flows import settings
 from flows.artifacts import record_unhealthy_fit
 from flows.fit import FitRecord, fit_model, load_config, read_panel
 from flows.forecast import ForecastRecord, forecast
-from flows.ingest import ingest
+from flows.ingest import LiveOptions, ingest
 from flows.kept_fits import record_kept
 from flows.panel import TABLES, Panel, build_panel, frame_hash
 from flows.publish import PublishRecord, publish
+from flows.refresh import read_staleness
 from flows.warehouse import IngestSummary, connect, read_tables, replace_tables
+from reports import Staleness
 
 
 @dataclass(frozen=True)
@@ -34,10 +42,15 @@ class PipelineResult:
     reused_fit: str | None
     forecast: ForecastRecord | None
     report: PublishRecord | None
+    staleness: Staleness = field(default_factory=Staleness)
 
     @property
     def healthy(self) -> bool:
         return self.fit is None or self.fit.healthy
+
+    @property
+    def too_stale(self) -> bool:
+        return self.staleness.too_stale is not None
 
     def describe(self) -> str:
         frame, cov = self.panel.frame, self.panel.coverage
@@ -56,7 +69,15 @@ class PipelineResult:
             lines.append(self.fit.describe())
         if self.forecast is not None:
             lines.append(self.forecast.describe())
-        if self.report is not None:
+        for stale in self.staleness.sources:
+            since = f"{stale.since:%Y-%m-%d %H:%M} UTC" if stale.since else "never refreshed"
+            lines.append(f"Stale: {stale.source} (last good refresh: {since}): {stale.error}")
+        if self.report is not None and self.too_stale:
+            lines.append(
+                f"Report: {self.report.folder / 'report.html'} (not published as latest: too "
+                f"stale: {self.staleness.too_stale})"
+            )
+        elif self.report is not None:
             lines.append(self.report.describe())
         elif not self.healthy:
             lines.append("No forecast or report: the fit failed the health gate.")
@@ -89,11 +110,12 @@ def pipeline(
     fast: bool = False,
     n_paths: int = 1000,
     reports_dir: Path | None = None,
+    live: LiveOptions | None = None,
 ) -> PipelineResult:
-    """Ingest the bundled data, refresh the panel, fit if needed, forecast and publish.
+    """Ingest (bundled or live), refresh the panel, fit if needed, forecast and publish.
 
-    The defaults are those of a scheduled run (``winset serve``): the default warehouse, the
-    publication config and sampler, every scenario.
+    The defaults are those of a plain ``winset run``: the bundle, the default warehouse, the
+    publication config and sampler, every scenario; the monthly deployment adds ``live``.
 
     Args:
         db_path: The DuckDB warehouse (default: ``WINSET_DB`` or ``var/winset.duckdb``).
@@ -101,10 +123,14 @@ def pipeline(
         fast: 2 chains x 500 draws instead of the publication fit; never becomes ``latest``.
         n_paths: Monte Carlo paths per posterior draw and scenario.
         reports_dir: Where reports go (default: ``var/reports``).
+        live: Download from the publishers with these options (base URLs, timeouts,
+            retries); a source that fails keeps its last good rows and is reported stale.
     """
     db_path = Path(db_path or settings.warehouse_path())
-    summary = ingest(db_path=db_path)
+    summary = ingest(db_path=db_path, live=live, keep_going=live is not None)
     panel = refresh_panel(db_path)
+    with connect(db_path, read_only=True) as con:
+        stale = read_staleness(con)
     config = load_config(config_path, fast)
     record_kept(settings.posterior_dir(), db_path)  # a finished fit a busy warehouse refused
     reused = reusable_fit(db_path, config.config_hash(), frame_hash(read_panel(db_path)))
@@ -113,8 +139,8 @@ def pipeline(
         record = fit_model(db_path=db_path, config_path=config_path, fast=fast)
         if not record.healthy:
             record_unhealthy_fit(record)
-            return PipelineResult(summary, panel, record, None, None, None)
+            return PipelineResult(summary, panel, record, None, None, None, stale)
     model_run = reused or record.run_id
     forecasted = forecast(db_path=db_path, n_paths=n_paths, model_run_id=model_run)
     report = publish(db_path=db_path, forecast_run_id=forecasted.run_id, reports_dir=reports_dir)
-    return PipelineResult(summary, panel, record, reused, forecasted, report)
+    return PipelineResult(summary, panel, record, reused, forecasted, report, stale)

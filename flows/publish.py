@@ -4,7 +4,8 @@ Everything a report shows is read from the warehouse (forecasts, the fit's regim
 probabilities and effects, the panel, the timeline, the status) and handed to the pure
 renderers in ``reports``. The ``reports`` rows are the truth about what is published: the
 runs index lists them and ``latest`` is the healthy publication run published last, so a run
-that fails the health gate (or used a fast fit) never replaces ``latest``. Files go into an
+that fails the health gate, used a fast fit or is too stale (``flows.refresh``) never
+replaces ``latest``. Files go into an
 immutable, fsynced build folder before the row that names it is committed, and the folder is
 switched to the committed rows only afterwards by atomic renames (``flows.report_folder``):
 a publish killed before its commit changes nothing visible, one killed after it is finished
@@ -26,6 +27,7 @@ from prefect import flow
 
 from flows import report_folder, settings
 from flows.artifacts import record_report_artifacts
+from flows.refresh import read_staleness
 from flows.sources import SOURCES
 from flows.warehouse import connect, table_status, write_rows
 from reports import ReportData, render_html, render_index, render_markdown
@@ -137,6 +139,7 @@ def gather(con, forecast_run_id: str | None = None) -> ReportData:
         freshness=_freshness(con),
         assumptions=assumptions(run),
         previous=_previous(con, info),
+        staleness=read_staleness(con),
         sweep=_sweep(con, fit["run_id"]),
         driver_flags=_driver_flags(con, fit["run_id"]),
         prior_only=_prior_only(con, run["run_id"]),
@@ -364,6 +367,7 @@ def _report_row(data: ReportData, folder: Path, build: str) -> dict:
         "folder": str(folder),
         "build": build,
         "published_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        "too_stale": data.staleness.too_stale,
     }
 
 
@@ -383,8 +387,11 @@ def _published(con) -> pl.DataFrame:
 
 
 def latest_run(rows: pl.DataFrame) -> str | None:
-    """The run ``latest`` shows: the healthy publication report published last."""
-    eligible = rows.filter(pl.col("healthy") & (pl.col("fit_mode") == "publication"))
+    """The run ``latest`` shows: the healthy publication report published last that was not
+    too stale (a scheduled run missing a key source or too many others)."""
+    eligible = rows.filter(
+        pl.col("healthy") & (pl.col("fit_mode") == "publication") & pl.col("too_stale").is_null()
+    )
     if not eligible.height:
         return None
     return eligible.sort("published_at", descending=True, nulls_last=True)["run_id"][0]
@@ -425,7 +432,8 @@ def publish(
     forecast_run_id: str | None = None,
     reports_dir: Path | None = None,
 ) -> PublishRecord:
-    """Render and store the report of a forecast run; move ``latest`` only if it is healthy.
+    """Render and store the report of a forecast run; move ``latest`` only if it is healthy
+    and not too stale.
 
     The order makes a kill at any point safe: the report's build is written and fsynced, then
     its ``reports`` row is committed (the commit point: before it, the folder and the

@@ -122,19 +122,30 @@ def load_flow(spec: DeploymentSpec) -> Flow:
 
 
 def default_parameters(
-    spec: DeploymentSpec, flow: Flow, overrides: Mapping[str, object]
+    spec: DeploymentSpec,
+    flow: Flow,
+    overrides: Mapping[str, object],
+    base_urls: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The YAML's parameters plus the overrides the flow accepts (``db_path`` on both flows,
-    ``config_path`` on the pipeline only); ``None`` overrides are left to the flow's default."""
+    ``config_path`` on the pipeline only); ``None`` overrides are left to the flow's default.
+    ``base_urls`` go into the ``live`` options of deployments that download (a mirror)."""
     accepted = inspect.signature(flow.fn).parameters
     unknown = sorted(set(spec.parameters) - set(accepted))
     if unknown:
         raise ServeError(f"deployment {spec.name}: parameters: {flow.name} has no {unknown[0]!r}")
     chosen = {k: str(v) for k, v in overrides.items() if v is not None and k in accepted}
-    return {**spec.parameters, **chosen}
+    parameters = {**spec.parameters, **chosen}
+    if base_urls and isinstance(parameters.get("live"), dict):
+        parameters["live"] = {**parameters["live"], "base_urls": dict(base_urls)}
+    return parameters
 
 
-def runner_deployment(spec: DeploymentSpec, parameters: Mapping[str, object]) -> RunnerDeployment:
+def runner_deployment(
+    spec: DeploymentSpec,
+    parameters: Mapping[str, object],
+    base_urls: Mapping[str, str] | None = None,
+) -> RunnerDeployment:
     """``flow.to_deployment`` with everything the YAML declares.
 
     Prefect records the entry point relative to the working directory, where each run's
@@ -147,7 +158,7 @@ def runner_deployment(spec: DeploymentSpec, parameters: Mapping[str, object]) ->
         name=spec.name,
         description=spec.description or None,
         schedules=[Cron(s.cron, timezone=s.timezone, active=s.active) for s in spec.schedules],
-        parameters=default_parameters(spec, flow, parameters),
+        parameters=default_parameters(spec, flow, parameters, base_urls),
         tags=list(spec.tags) or None,
     )
     if deployment.entrypoint != spec.entrypoint:
@@ -183,6 +194,7 @@ def prepare(
     *,
     db_path: Path | None = None,
     config_path: Path | None = None,
+    base_urls: Mapping[str, str] | None = None,
 ) -> list[Served]:
     """Build every deployment of ``project_file``, changing into its folder for good.
 
@@ -198,7 +210,7 @@ def prepare(
     os.chdir(project_file.parent)
     served = []
     for spec in specs:
-        deployment = runner_deployment(spec, overrides)
+        deployment = runner_deployment(spec, overrides, base_urls)
         served.append(Served(deployment.flow_name, deployment, spec))
     return served
 

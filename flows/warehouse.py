@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -169,8 +169,12 @@ def write_ingest(
     run_id: str,
     mode: str,
     started_at: dt.datetime,
+    also: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> IngestSummary:
-    """Write every batch, its rejects and the run record in one transaction."""
+    """Write every batch, its rejects and the run record in one transaction.
+
+    ``also`` adds the caller's own writes (a live run's refresh outcomes) to that transaction.
+    """
     ingested_at = started_at.replace(tzinfo=None)
     totals = {"inserted": 0, "updated": 0, "unchanged": 0, "rejected": 0}
     with transaction(con):
@@ -181,6 +185,8 @@ def write_ingest(
             "INSERT INTO ingest_runs VALUES (?, ?, current_timestamp::TIMESTAMP, ?, ?, ?, ?, ?, ?)",
             [run_id, ingested_at, mode, len(batches), *totals.values()],
         )
+        if also is not None:
+            also(con)
     return IngestSummary(run_id=run_id, files=len(batches), **totals)
 
 

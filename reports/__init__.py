@@ -12,6 +12,8 @@ from reports.content import (
     ReportData,
     RunEntry,
     RunInfo,
+    Staleness,
+    StaleSource,
     Sweep,
 )
 from reports.html import render_html, render_index
@@ -25,6 +27,8 @@ __all__ = [
     "ReportData",
     "RunEntry",
     "RunInfo",
+    "StaleSource",
+    "Staleness",
     "Sweep",
     "render_html",
     "render_index",

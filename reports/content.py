@@ -141,6 +141,35 @@ class Previous:
 
 
 @dataclass(frozen=True)
+class StaleSource:
+    """A source whose last live refresh failed: its last good rows are what the run used.
+
+    ``since`` is its last successful refresh (None: never refreshed from its publisher, so
+    the data are the bundle's); ``failed_at`` the latest failed attempt and ``error`` why.
+    ``key`` marks a source the headline leans on (see ``flows.refresh``).
+    """
+
+    source: str
+    kind: str
+    since: dt.datetime | None
+    failed_at: dt.datetime
+    error: str
+    key: bool = False
+
+
+@dataclass(frozen=True)
+class Staleness:
+    """Which sources a run's data are stale for, and whether that stops it becoming latest.
+
+    ``too_stale`` is the reason in words when too many live sources, or a key source, are
+    stale (the run is published but never replaces ``latest``); None otherwise.
+    """
+
+    sources: tuple[StaleSource, ...] = ()
+    too_stale: str | None = None
+
+
+@dataclass(frozen=True)
 class Sweep:
     """A parameter sweep run against one fitted posterior.
 
@@ -208,7 +237,8 @@ class ReportData:
 
     Plain values: ``diagnostics`` is ``Diagnostics.as_dict()`` (nested dicts are flattened
     for display); ``assumptions`` are sentences stating what the model assumes;
-    ``driver_notes`` say in words what each driver measures.
+    ``driver_notes`` say in words what each driver measures; ``staleness`` lists the sources
+    whose last live refresh failed (a notice at the top).
     """
 
     run: RunInfo
@@ -234,6 +264,7 @@ class ReportData:
     backtest: pl.DataFrame | None = None
     backtest_verdicts: pl.DataFrame | None = None
     effect_interval: float = 0.94
+    staleness: Staleness = field(default_factory=Staleness)
 
     def __post_init__(self) -> None:
         checks: dict[str, tuple[pl.DataFrame | None, tuple[str, ...]]] = {

@@ -2,7 +2,8 @@
 
 Routes map a path *with* its query string (FRED serves ``/graph/fredgraph.csv?id=EXPCH``) to
 bytes. ``/slow/...`` sleeps before answering and ``/fail-once/...`` answers 503 the first time,
-so timeouts and retries are exercised over real sockets rather than mocks.
+so timeouts and retries are exercised over real sockets rather than mocks; a path prefix in
+``down`` answers 503 every time (a publisher that is down).
 
 ``hits`` counts requests per path and ``served`` the complete 200 responses (a request held
 and then dropped is a hit, not a download). ``bodies`` gives a path successive answers (the
@@ -26,6 +27,7 @@ class LocalServer:
         self.served: dict[str, int] = {}
         self.bodies: dict[str, list[bytes]] = {}
         self.held: set[str] = set()
+        self.down: set[str] = set()
         self._released = threading.Event()
         self._drop_held = False
         self.slow_seconds = 3.0
@@ -35,6 +37,9 @@ class LocalServer:
             def do_GET(self) -> None:
                 path = self.path
                 server.hits[path] = server.hits.get(path, 0) + 1
+                if any(path.startswith(prefix) for prefix in server.down):
+                    self._send(503, b"service unavailable")
+                    return
                 if path.startswith("/slow/"):
                     time.sleep(server.slow_seconds)
                     path = path.removeprefix("/slow")

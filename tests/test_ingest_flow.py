@@ -182,6 +182,66 @@ def test_live_retries_a_server_error_then_succeeds(
     assert "HTTP 404" in err and "503" not in err
 
 
+# ------------------------------------------------------------------ a source that is down
+
+
+def _down_fred_up_cpi(server: LocalServer, data_dir: Path) -> list[str]:
+    cpi = SOURCES["cpi"].datasets[0]
+    server.routes[f"/cpi{cpi.live_path}"] = (data_dir / cpi.bundled).read_bytes()
+    server.down = {"/fred/"}
+    return [
+        "ingest", "--live", "--source", "cpi", "--source", "fred", "--base-url", server.url,
+        "--retry-delay", "0",
+    ]  # fmt: skip
+
+
+def test_a_manual_live_ingest_is_all_or_nothing(
+    warehouse: Path, http_server: LocalServer, data_dir: Path
+) -> None:
+    before = snapshot(warehouse)
+    code, _, err = cli(*_down_fred_up_cpi(http_server, data_dir), "--db", str(warehouse))
+    assert code == 2 and "HTTP 503" in err and "Nothing was written" in err
+    assert_same(before, snapshot(warehouse))  # cpi was readable, yet nothing was written
+    assert snapshot(warehouse)["source_refreshes"].is_empty()
+
+
+def test_keep_going_writes_the_others_and_records_the_stale_source(
+    warehouse: Path, http_server: LocalServer, data_dir: Path
+) -> None:
+    fred_before = snapshot(warehouse)["raw_fred"]
+    args = _down_fred_up_cpi(http_server, data_dir)
+    code, out, err = cli(*args, "--keep-going", "--db", str(warehouse))
+    assert code == 0, err
+    assert "Stale sources (their last good rows are kept):" in out
+    assert f"  fred: {http_server.url}/fred/graph/fredgraph.csv?id=" in out
+    after = snapshot(warehouse)
+    assert after["raw_fred"].equals(fred_before)  # its last good rows, untouched
+    assert (
+        after["raw_cpi"].height
+        == SOURCES["cpi"]
+        .datasets[0]
+        .parse((data_dir / SOURCES["cpi"].datasets[0].bundled).read_bytes(), "cpiai.csv")
+        .rows.height
+    )
+    outcomes = dict(after["source_refreshes"].select("source", "error").rows())
+    assert outcomes["cpi"] is None
+    assert outcomes["fred"].startswith(f"{http_server.url}/fred/graph/fredgraph.csv?id=")
+    assert outcomes["fred"].endswith("HTTP 503 from server")
+    assert http_server.hits[f"/fred{EXPCH.live_path}"] == 3  # tried, and retried twice
+
+    code, out, _ = cli("status", "--json", "--db", str(warehouse))
+    rows = {row["source"]: row for row in json.loads(out)}
+    assert rows["fred"]["stale"] and rows["fred"]["last_refresh"] is None  # never refreshed
+    assert rows["fred"]["why"] == outcomes["fred"]
+    assert not rows["cpi"]["stale"] and rows["cpi"]["last_refresh"] is not None
+    assert rows["epu"]["live"] == "bundled only" and rows["epu"]["last_attempt"] is None
+
+
+def test_keep_going_needs_live(warehouse: Path) -> None:
+    code, _, err = cli("ingest", "--keep-going", "--db", str(warehouse))
+    assert code == 2 and "--keep-going applies to --live downloads only" in err
+
+
 # ------------------------------------------------------------------ bad input, one case each
 
 

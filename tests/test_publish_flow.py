@@ -7,14 +7,16 @@ and log no console error.
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from flows.backtest import backtest
 from flows.forecast import forecast
-from flows.publish import assumptions, publish
+from flows.publish import assumptions, latest_run, publish
 from flows.sweep import sweep
 from flows.warehouse import connect
 from reports import fmt
@@ -115,6 +117,23 @@ def test_a_healthy_publication_run_becomes_latest(published: dict) -> None:
     latest = published["reports"] / "latest"
     assert published["record"].latest == latest
     assert latest.resolve() == published["record"].folder.resolve()
+
+
+def test_a_too_stale_row_is_never_latest(published: dict) -> None:
+    """``latest`` is derived from the ``reports`` rows: a row published later whose run was too
+    stale (its ``too_stale`` reason set) is listed but skipped."""
+    with connect(published["db"], read_only=True) as con:
+        rows = con.sql("SELECT * FROM reports").pl()
+    assert rows["too_stale"].null_count() == rows.height  # the bundle: nothing stale
+    run_id = published["record"].run_id
+    assert latest_run(rows) == run_id
+    newer = rows.filter(pl.col("run_id") == run_id).with_columns(
+        pl.lit("fc-later").alias("run_id"),
+        (pl.col("published_at") + dt.timedelta(days=31)).alias("published_at"),
+        pl.lit("key source tariffs stale").alias("too_stale"),
+    )
+    assert latest_run(pl.concat([rows, newer])) == run_id
+    assert latest_run(pl.concat([rows, newer.with_columns(too_stale=None)])) == "fc-later"
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")

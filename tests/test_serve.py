@@ -2,8 +2,9 @@
 
 The first tests build the deployments in this process (no server needed). The last one is the
 slow integration test (``-m "not slow"`` leaves it out): a real ``prefect server start`` on a
-free port of 127.0.0.1, ``winset serve`` pointed at it, and a run of the weekly ingest
-deployment started through the API and followed to COMPLETED, writing to a temporary warehouse.
+free port of 127.0.0.1, ``winset serve`` pointed at it (and at a local mirror of the publishers),
+and a run of the weekly ingest deployment started through the API and followed to COMPLETED,
+downloading into a temporary warehouse.
 """
 
 from __future__ import annotations
@@ -26,7 +27,11 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.serve import PROJECT_FILE, ServeError, prepare, read_project
+from flows.sources import SOURCES
 from flows.warehouse import connect
+from tests.conftest import DATA_DIR
+from tests.local_http import LocalServer
+from tests.replay import serve_as_of
 
 BIN = Path(sys.executable).parent
 PROJECT_WAREHOUSE = PROJECT_FILE.parent / "var" / "winset.duckdb"
@@ -58,7 +63,8 @@ def test_deployments_are_built_from_prefect_yaml(
             declared["schedules"][0]["cron"],
             declared["schedules"][0]["timezone"],
         )
-        assert deployment.parameters == {"db_path": str(db)}  # config_path not given
+        # config_path not given; the YAML's own parameters kept
+        assert deployment.parameters == {**declared["parameters"], "db_path": str(db)}
     assert {s.flow for s in served.values()} == {"pipeline", "ingest"}
     assert "cron '0 6 10 * *' (UTC)" in served["monthly-pipeline"].describe()
 
@@ -69,8 +75,18 @@ def test_config_goes_only_to_the_flow_that_takes_it(
     monkeypatch.chdir(tmp_path)
     config = tmp_path / "model.yaml"
     served = {s.spec.name: s.deployment for s in prepare(PROJECT_FILE, config_path=config)}
-    assert served["monthly-pipeline"].parameters == {"config_path": str(config)}
-    assert served["weekly-ingest"].parameters == {}
+    assert served["monthly-pipeline"].parameters == {"live": {}, "config_path": str(config)}
+    assert served["weekly-ingest"].parameters == {"live": {}, "keep_going": True}
+
+
+def test_scheduled_runs_download_and_base_urls_point_them_at_a_mirror(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    urls = {"*": "https://mirror.example/winset", "fred": "https://fred.example"}
+    served = {s.spec.name: s.deployment for s in prepare(PROJECT_FILE, base_urls=urls)}
+    assert served["monthly-pipeline"].parameters == {"live": {"base_urls": urls}}
+    assert served["weekly-ingest"].parameters == {"live": {"base_urls": urls}, "keep_going": True}
 
 
 @pytest.mark.parametrize(
@@ -174,6 +190,11 @@ def _wait_for[T](
 
 @pytest.mark.slow
 def test_winset_serve_runs_the_ingest_deployment_on_a_real_server(tmp_path: Path) -> None:
+    with contextlib.ExitStack() as stack:
+        _serve_and_run_the_weekly_ingest(tmp_path, stack)
+
+
+def _serve_and_run_the_weekly_ingest(tmp_path: Path, stack: contextlib.ExitStack) -> None:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.objects import StateType
     from prefect.deployments import run_deployment
@@ -190,6 +211,8 @@ def test_winset_serve_runs_the_ingest_deployment_on_a_real_server(tmp_path: Path
         "DO_NOT_TRACK": "1",
     }
     served_env = env | {"PREFECT_API_URL": api, "WINSET_VAR_DIR": str(tmp_path / "var")}
+    mirror = stack.enter_context(LocalServer().running())  # the publishers' current files
+    serve_as_of(mirror, DATA_DIR, "2026-12")
     db = tmp_path / "warehouse.duckdb"
     server_log, serve_log = tmp_path / "server.log", tmp_path / "serve.log"
     server = [BIN / "prefect", "server", "start", "--no-ui", "--host", "127.0.0.1", "--port", port]
@@ -202,7 +225,11 @@ def test_winset_serve_runs_the_ingest_deployment_on_a_real_server(tmp_path: Path
             server_log,
         )
         with (
-            _process([BIN / "winset", "serve", "--db", db], serve_log, served_env) as serve,
+            _process(
+                [BIN / "winset", "serve", "--db", db, "--base-url", mirror.url],
+                serve_log,
+                served_env,
+            ) as serve,
             temporary_settings({PREFECT_API_URL: api}),
             get_client(sync_client=True) as client,
         ):
@@ -221,7 +248,8 @@ def test_winset_serve_runs_the_ingest_deployment_on_a_real_server(tmp_path: Path
                 [schedule] = deployment.schedules
                 assert schedule.schedule.cron == declared["schedules"][0]["cron"]
                 assert schedule.schedule.timezone == "UTC"
-                assert deployment.parameters == {"db_path": str(db)}
+                mirrored = {"live": {"base_urls": {"*": mirror.url}}, "db_path": str(db)}
+                assert deployment.parameters == {**declared["parameters"], **mirrored}
                 assert not deployment.paused
             assert "Serving 2 deployments" in serve_log.read_text()
 
@@ -238,7 +266,10 @@ def test_winset_serve_runs_the_ingest_deployment_on_a_real_server(tmp_path: Path
 
     with connect(db, read_only=True) as con:
         [(runs, mode)] = con.execute("SELECT count(*), any_value(mode) FROM ingest_runs").fetchall()
-        assert (runs, mode) == (1, "bundled")
+        assert (runs, mode) == (1, "live")
         assert con.execute("SELECT count(*) FROM raw_fred").fetchone()[0] > 0
+        refreshed = con.execute("SELECT source FROM source_refreshes WHERE ok").fetchall()
+        assert sorted(s for (s,) in refreshed) == sorted(SOURCES)
+    assert all(mirror.hits.get(f"/fred{d.live_path}") for d in SOURCES["fred"].datasets)
     assert not (tmp_path / "var").exists()
     assert _stat(PROJECT_WAREHOUSE) == project_warehouse  # the project's var/ was not touched
