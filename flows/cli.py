@@ -610,7 +610,8 @@ def serve(
     base_url: BaseUrlOption = None,
     db: DbOption = None,
 ) -> None:
-    """Serve prefect.yaml's deployments (monthly pipeline, weekly ingest) until Ctrl-C.
+    """Serve prefect.yaml's deployments (monthly pipeline, weekly ingest, daily GDELT
+    backfill) until Ctrl-C.
 
     Prefect's logs are always shown: they are the record of a long-running scheduler.
     """

@@ -136,14 +136,23 @@ def parse_moment(text: str, option: str) -> tuple[dt.datetime, dt.datetime]:
 
 
 def window(
-    since: str | None, until: str | None, last_written: dt.datetime | None, now: dt.datetime
+    since: str | None,
+    until: str | None,
+    last_written: dt.datetime | None,
+    now: dt.datetime,
+    start_if_empty: str | None = None,
 ) -> tuple[dt.datetime, dt.datetime]:
     """[start, end) of the files to backfill: from --since, or just after the last file
-    written; to the end of --until, or now."""
+    written, or (nothing written yet) from ``start_if_empty``; to the end of --until, or now.
+
+    ``start_if_empty`` is the scheduled deployment's: a daily run must resume by itself, and
+    on a new warehouse it needs a first start that a later run never goes back to."""
     if since is not None:
         start = parse_moment(since, "--since")[0]
     elif last_written is not None:
         start = last_written + dt.timedelta(seconds=1)
+    elif start_if_empty is not None:
+        start = parse_moment(start_if_empty, "start_if_empty")[0]
     else:
         raise ValueError(
             "no GDELT export file has been backfilled into this warehouse yet: "
@@ -175,8 +184,12 @@ def gdelt_backfill(
     cache_dir: Path | None = None,
     live: LiveOptions | None = None,
     progress: BackfillProgress | None = None,
+    start_if_empty: str | None = None,
 ) -> BackfillSummary:
     """Backfill USA–CHN events from GDELT 2.0 export files into ``raw_gdelt_events``.
+
+    The daily ``gdelt-backfill`` deployment (``prefect.yaml``) runs it with ``max_files`` and
+    ``start_if_empty`` and no ``since``: each run resumes after the last file written.
 
     Args:
         db_path: The warehouse (default: ``WINSET_DB`` or ``var/winset.duckdb``).
@@ -188,6 +201,8 @@ def gdelt_backfill(
         cache_dir: Where verified zips are kept (default ``var/gdelt-exports``).
         live: Base URL (``gdelt`` or a mirror), timeout, size cap and retries.
         progress: Told the plan and each file written (the CLI's progress display).
+        start_if_empty: Where to start when no file has been written yet and ``since`` is
+            not given (the scheduled deployment's first run); ignored afterwards.
     """
     if workers < 1:
         raise ValueError(f"--workers {workers}: needs at least 1")
@@ -202,7 +217,7 @@ def gdelt_backfill(
 
     with connect(Path(db_path or settings.warehouse_path())) as con:
         [(last,)] = con.execute("SELECT max(file_time) FROM gdelt_export_files").fetchall()
-        start, end = window(since, until, last, started)
+        start, end = window(since, until, last, started, start_if_empty)
         files, list_url = list_exports(
             live.base_url(gdelt.SOURCE), start, end, timeout=live.timeout,
             attempt=lambda fn: with_retries(fn, how.retries, how.retry_delay),

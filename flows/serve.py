@@ -127,7 +127,7 @@ def default_parameters(
     overrides: Mapping[str, object],
     base_urls: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The YAML's parameters plus the overrides the flow accepts (``db_path`` on both flows,
+    """The YAML's parameters plus the overrides the flow accepts (``db_path`` on every flow,
     ``config_path`` on the pipeline only); ``None`` overrides are left to the flow's default.
     ``base_urls`` go into the ``live`` options of deployments that download (a mirror)."""
     accepted = inspect.signature(flow.fn).parameters

@@ -38,13 +38,18 @@ PROJECT_WAREHOUSE = PROJECT_FILE.parent / "var" / "winset.duckdb"
 DECLARED = {d["name"]: d for d in yaml.safe_load(PROJECT_FILE.read_text())["deployments"]}
 
 
-def test_prefect_yaml_declares_the_two_schedules() -> None:
+def test_prefect_yaml_declares_the_three_schedules() -> None:
     specs = {s.name: s for s in read_project(PROJECT_FILE)}
-    assert specs.keys() == {"monthly-pipeline", "weekly-ingest"}
+    assert specs.keys() == {"monthly-pipeline", "weekly-ingest", "gdelt-backfill"}
     assert specs["monthly-pipeline"].entrypoint == "flows/pipeline.py:pipeline"
     assert [(s.cron, s.timezone) for s in specs["weekly-ingest"].schedules] == [
         ("0 5 * * 1", "UTC")
     ]
+    backfill = specs["gdelt-backfill"]
+    assert backfill.entrypoint == "flows/gdelt_backfill.py:gdelt_backfill"
+    assert [(s.cron, s.timezone) for s in backfill.schedules] == [("0 4 * * *", "UTC")]  # daily
+    # capped, and resuming by itself: no `since`, which would restart every run at one point
+    assert backfill.parameters["max_files"] > 0 and "since" not in backfill.parameters
 
 
 def test_deployments_are_built_from_prefect_yaml(
@@ -65,7 +70,7 @@ def test_deployments_are_built_from_prefect_yaml(
         )
         # config_path not given; the YAML's own parameters kept
         assert deployment.parameters == {**declared["parameters"], "db_path": str(db)}
-    assert {s.flow for s in served.values()} == {"pipeline", "ingest"}
+    assert {s.flow for s in served.values()} == {"pipeline", "ingest", "gdelt-backfill"}
     assert "cron '0 6 10 * *' (UTC)" in served["monthly-pipeline"].describe()
 
 
@@ -77,6 +82,7 @@ def test_config_goes_only_to_the_flow_that_takes_it(
     served = {s.spec.name: s.deployment for s in prepare(PROJECT_FILE, config_path=config)}
     assert served["monthly-pipeline"].parameters == {"live": {}, "config_path": str(config)}
     assert served["weekly-ingest"].parameters == {"live": {}, "keep_going": True}
+    assert served["gdelt-backfill"].parameters == DECLARED["gdelt-backfill"]["parameters"]
 
 
 def test_scheduled_runs_download_and_base_urls_point_them_at_a_mirror(
@@ -87,6 +93,7 @@ def test_scheduled_runs_download_and_base_urls_point_them_at_a_mirror(
     served = {s.spec.name: s.deployment for s in prepare(PROJECT_FILE, base_urls=urls)}
     assert served["monthly-pipeline"].parameters == {"live": {"base_urls": urls}}
     assert served["weekly-ingest"].parameters == {"live": {"base_urls": urls}, "keep_going": True}
+    assert served["gdelt-backfill"].parameters["live"] == {"base_urls": urls}
 
 
 @pytest.mark.parametrize(
@@ -240,7 +247,11 @@ def _serve_and_run_the_weekly_ingest(tmp_path: Path, stack: contextlib.ExitStack
                     serve,
                     serve_log,
                 )
-                for name in ("pipeline/monthly-pipeline", "ingest/weekly-ingest")
+                for name in (
+                    "pipeline/monthly-pipeline",
+                    "ingest/weekly-ingest",
+                    "gdelt-backfill/gdelt-backfill",
+                )
             }
             for deployment in deployments.values():
                 declared = DECLARED[deployment.name]
@@ -251,7 +262,7 @@ def _serve_and_run_the_weekly_ingest(tmp_path: Path, stack: contextlib.ExitStack
                 mirrored = {"live": {"base_urls": {"*": mirror.url}}, "db_path": str(db)}
                 assert deployment.parameters == {**declared["parameters"], **mirrored}
                 assert not deployment.paused
-            assert "Serving 2 deployments" in serve_log.read_text()
+            assert "Serving 3 deployments" in serve_log.read_text()
 
             flow_run = run_deployment("ingest/weekly-ingest", timeout=120, poll_interval=1)
             assert flow_run.state.type == StateType.COMPLETED, serve_log.read_text()[-3000:]

@@ -22,6 +22,7 @@ from flows.cli import app
 from flows.gdelt_backfill import BackfillStopped, gdelt_backfill, parse_moment, window
 from flows.gdelt_filelist import read_list
 from flows.ingest import LiveOptions
+from flows.serve import default_parameters, load_flow, read_project
 from flows.sources.base import SourceError
 from flows.sources.gdelt import COLUMNS
 from flows.warehouse import connect
@@ -116,6 +117,31 @@ def test_max_files_caps_a_run_and_the_next_resumes_after_the_last_file(
     assert (rest.files, rest.left) == (4, 0)
     assert len(stored(tmp_path / "w.duckdb")["events"]) == 19
     assert export_hits(http_server, http_server.hits) == {f.path: 1 for f in files}
+
+
+def test_the_daily_deployment_caps_each_run_and_resumes_by_itself(
+    tmp_path: Path, mirror: str, files: list[MirrorFile]
+) -> None:
+    """The ``gdelt-backfill`` deployment's flow with prefect.yaml's parameters, as ``winset
+    serve --db ... --base-url gdelt=<mirror>`` builds them: no ``since``, so each run starts
+    after the last file written; ``start_if_empty`` only places a new warehouse's first run."""
+    [spec] = [s for s in read_project() if s.name == "gdelt-backfill"]
+    flow = load_flow(spec)
+    db = tmp_path / "w.duckdb"
+    parameters = default_parameters(spec, flow, {"db_path": db}, {"gdelt": mirror})
+    assert "since" not in parameters and parameters["max_files"] > 0
+    cache = tmp_path / "cache"
+
+    # a new warehouse starts at start_if_empty; this run is capped below the six files
+    first = flow(**parameters | {"start_if_empty": "2018-05-08", "max_files": 4}, cache_dir=cache)
+    assert (first.start, first.files, first.left) == (dt.datetime(2018, 5, 8), 4, 2)
+
+    # the next run, with the YAML's own start_if_empty (after the mirror's files), resumes
+    second = flow(**parameters, cache_dir=cache)
+    assert second.start == files[3].time + dt.timedelta(seconds=1)
+    assert (second.files, second.left) == (2, 0)
+    assert stored(db)["files"] == [f"{mirror}/{f.name}" for f in files]
+    assert len(stored(db)["events"]) == 19
 
 
 def test_only_the_newest_file_missing_reads_lastupdate(
@@ -227,6 +253,8 @@ def test_window_reads_months_days_and_slots() -> None:
         window("2024-13", None, None, now)
     with pytest.raises(ValueError, match=r"say where to start with --since YYYY-MM"):
         window(None, None, None, now)
+    assert window(None, None, None, now, "2024-02-24")[0] == dt.datetime(2024, 2, 24)
+    assert window(None, None, last, now, "2024-02-24")[0] == last + dt.timedelta(seconds=1)
 
 
 def test_cli_without_a_start_on_an_empty_warehouse(tmp_path: Path, mirror: str) -> None:
