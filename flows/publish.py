@@ -85,6 +85,8 @@ def _one(con, sql: str, params: list) -> dict | None:
 
 def gather(con, forecast_run_id: str | None = None) -> ReportData:
     """Assemble a report's content for a forecast run (default: the newest)."""
+    from models.drivers import CARRY_MONTHS
+
     run = _one(
         con,
         "SELECT * FROM forecast_runs WHERE ? IS NULL OR run_id = ? "
@@ -143,6 +145,8 @@ def gather(con, forecast_run_id: str | None = None) -> ReportData:
         sweep=_sweep(con, fit["run_id"]),
         driver_flags=_driver_flags(con, fit["run_id"]),
         prior_only=_prior_only(con, run["run_id"]),
+        driver_inputs=_driver_inputs(config),
+        origin_lag_limit=CARRY_MONTHS,
         **_backtest(con),
     )
 
@@ -186,6 +190,19 @@ def _attribution(con, run_id: str) -> pl.DataFrame | None:
         params=[run_id],
     ).pl()
     return frame if frame.height else None
+
+
+def _driver_inputs(config: dict) -> dict[str, str]:
+    """Each panel column that enters one of the fit's drivers -> that driver."""
+    from models.config import ModelConfig
+
+    model = ModelConfig.model_validate(config)
+    return {
+        c.column: composite.name
+        for composite in model.composites
+        if composite.name in model.drivers
+        for c in composite.components
+    }
 
 
 def _drivers(con, config: dict) -> pl.DataFrame:

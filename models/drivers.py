@@ -378,7 +378,9 @@ def model_data(
 def flag_summary(flags: pl.DataFrame) -> pl.DataFrame:
     """Per driver (first-seen order): months in each :data:`FLAG_STATUSES`, observed months
     with some components missing (``partial``), the longest run carried forward, and the
-    status of the last month (the forecast's starting point)."""
+    status of the last month (the forecast's starting point) with its months since the last
+    observation (``last_since``: 0 when observed, null before the first observation), so a
+    report can flag a forecast that starts from an old value."""
     ordered = flags.sort("month")
     counts = ordered.group_by("driver", maintain_order=True).agg(
         *(
@@ -396,6 +398,7 @@ def flag_summary(flags: pl.DataFrame) -> pl.DataFrame:
         .cast(pl.Int64)
         .alias("partial"),
         pl.col("status").last().alias("last_status"),
+        pl.col("months_since_observed").last().cast(pl.Int64).alias("last_since"),
     )
     return counts.select(
         "driver",
@@ -406,4 +409,5 @@ def flag_summary(flags: pl.DataFrame) -> pl.DataFrame:
         "before_first_observation",
         "beyond_carry_limit",
         "last_status",
+        "last_since",
     )

@@ -219,8 +219,8 @@ class ReportData:
       variance), overlap (of the two densities, 0..1), prior_dominated (bool);
     - ``coverage``: column, first, last, months_observed (the monthly panel);
     - ``driver_flags`` (optional): driver, observed, partial, carried_forward, longest_carry,
-      before_first_observation, beyond_carry_limit, last_status (how each driver's months
-      were filled, ``models.drivers.flag_summary``);
+      before_first_observation, beyond_carry_limit, last_status, last_since (how each
+      driver's months were filled, ``models.drivers.flag_summary``);
     - ``prior_only`` (optional): scenario, measure, pathway, mean, q05, q95 (the same
       simulation as ``scenario_horizon`` with the transition parameters drawn from their
       priors; same measures);
@@ -238,7 +238,10 @@ class ReportData:
     Plain values: ``diagnostics`` is ``Diagnostics.as_dict()`` (nested dicts are flattened
     for display); ``assumptions`` are sentences stating what the model assumes;
     ``driver_notes`` say in words what each driver measures; ``staleness`` lists the sources
-    whose last live refresh failed (a notice at the top).
+    whose last live refresh failed (a notice at the top); ``driver_inputs`` maps each panel
+    column that enters a driver to that driver; ``origin_lag_limit`` is how many months a
+    driver may be carried, or a driver's input lag, at the forecast origin before the report
+    flags it (the model carries a component that long: ``models.drivers.CARRY_MONTHS``).
     """
 
     run: RunInfo
@@ -265,6 +268,8 @@ class ReportData:
     backtest_verdicts: pl.DataFrame | None = None
     effect_interval: float = 0.94
     staleness: Staleness = field(default_factory=Staleness)
+    driver_inputs: Mapping[str, str] = field(default_factory=dict)
+    origin_lag_limit: int = 3
 
     def __post_init__(self) -> None:
         checks: dict[str, tuple[pl.DataFrame | None, tuple[str, ...]]] = {
@@ -313,6 +318,7 @@ FLAG_SUMMARY_COLUMNS: tuple[str, ...] = (
     "before_first_observation",
     "beyond_carry_limit",
     "last_status",
+    "last_since",
 )
 EFFECT_COLUMNS: tuple[str, ...] = (
     "term",

@@ -123,6 +123,8 @@ def render_html(data: ReportData) -> str:
         scenario_rows=view.scenario_rows(data),
         attribution_rows=view.attribution_rows(data),
         prior_rows=view.prior_rows(data),
+        coverage_rows=view.coverage_rows(data),
+        carried=view.carried_at_origin(data),
         changes=view.changes(data),
         events=view.event_agreement(data.events, data.regimes),
         diagnostics=view.flat_diagnostics(data.diagnostics),

@@ -46,4 +46,5 @@ def render_markdown(data: ReportData) -> str:
         title=view.scenario_title(data, data.headline.scenario),
         scenario_rows=view.scenario_rows(data),
         attribution_rows=view.attribution_rows(data),
+        carried=view.carried_at_origin(data),
     )

@@ -7,6 +7,7 @@ drift). Values stay raw here; templates format them with the filters of :mod:`re
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -311,3 +312,67 @@ def index_rows(runs: Sequence[RunEntry]) -> tuple[list[RunEntry], str | None]:
         None,
     )
     return ordered, current
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    """A panel column's coverage, the driver it enters (if any) and how many months its last
+    value lags the forecast origin (``data_through``); ``flagged`` when a driver's input lags
+    by more than ``origin_lag_limit`` (the model then leaves it out of the driver at the
+    origin). Other columns are not flagged: for event counts the last value is the last event,
+    not the last publication."""
+
+    column: str
+    first: dt.date | None
+    last: dt.date | None
+    months_observed: int
+    feeds: str | None
+    behind: int | None  # None: never observed
+    flagged: bool
+
+
+def months_between(earlier: dt.date, later: dt.date) -> int:
+    return (later.year - earlier.year) * 12 + later.month - earlier.month
+
+
+def coverage_rows(data: ReportData) -> list[CoverageRow]:
+    """The coverage table, each column with its driver and its lag behind the forecast origin."""
+    origin, limit = data.run.data_through, data.origin_lag_limit
+    rows = []
+    for c in data.coverage.iter_rows(named=True):
+        behind = months_between(c["last"], origin) if c["last"] is not None else None
+        feeds = data.driver_inputs.get(c["column"])
+        rows.append(
+            CoverageRow(
+                c["column"], c["first"], c["last"], c["months_observed"], feeds, behind,
+                feeds is not None and (behind is None or behind > limit),
+            )
+        )  # fmt: skip
+    return rows
+
+
+@dataclass(frozen=True)
+class CarriedDriver:
+    """A driver whose value at the forecast origin is an old one carried forward."""
+
+    driver: str
+    months: int  # since its last observation
+    last_observed: dt.date
+    status: str  # carried_forward, or beyond_carry_limit (then set to the training mean)
+
+
+def carried_at_origin(data: ReportData) -> list[CarriedDriver]:
+    """Drivers not observed for more than ``origin_lag_limit`` months at the forecast origin
+    (carried forward, or past the carry limit and set to the training mean): every simulated
+    path starts from that stand-in, so the report says so at the top."""
+    if data.driver_flags is None:
+        return []
+    origin, limit = data.run.data_through, data.origin_lag_limit
+    out = []
+    for f in data.driver_flags.iter_rows(named=True):
+        since = f["last_since"]
+        if since is not None and since > limit:
+            total = origin.year * 12 + origin.month - 1 - since
+            last = dt.date(total // 12, total % 12 + 1, 1)
+            out.append(CarriedDriver(f["driver"], since, last, f["last_status"]))
+    return out

@@ -183,6 +183,60 @@ def test_the_run_leaves_artifacts_that_match_the_warehouse(world: World, first: 
     assert found[REPORT_KEY].data == f"[Report {report.run_id}]({link})"
 
 
+def test_status_and_report_show_how_current_each_input_is(world: World, first: dict) -> None:
+    """After a run on the bundle: the second-term approval polls and PLA activity reach
+    2026-08 and the China macro series are there; and at the forecast origin every driver not
+    observed for more than the carry limit, and every driver input lagging it by more, is
+    flagged in the report (what counts is read from the warehouse and the fit's config)."""
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    from models.config import ModelConfig
+    from models.drivers import CARRY_MONTHS
+    from reports.view import months_between
+
+    status = CliRunner().invoke(app, ["status", "--json", "--db", str(world.db)])
+    assert status.exit_code == 0, status.stderr
+    rows = {row["source"]: row for row in json.loads(status.stdout)}
+    assert rows["approval_votehub"]["last"].startswith("2026-08")
+    assert rows["pla_activity"]["last"].startswith("2026-08")
+    assert rows["china_macro"]["rows"] > 0 and rows["china_macro"]["live"] == "bundled only"
+
+    report = first["result"].report
+    html = (report.folder / "report.html").read_text()
+    with connect(world.db, read_only=True) as con:
+        [(origin,)] = con.execute("SELECT max(month) FROM panel_monthly").fetchall()
+        coverage = con.execute('SELECT "column", "last" FROM panel_coverage').fetchall()
+        [(fit, config)] = con.execute(
+            "SELECT f.model_run_id, m.config_json FROM forecast_runs f "
+            "JOIN model_runs m ON m.run_id = f.model_run_id WHERE f.run_id = ?",
+            [report.run_id],
+        ).fetchall()
+        at_origin = con.execute(
+            "SELECT driver, months_since_observed FROM driver_flags WHERE run_id = ? "
+            "AND month = (SELECT max(month) FROM driver_flags WHERE run_id = ?)",
+            [fit, fit],
+        ).fetchall()
+    old = [d for d, since in at_origin if since is not None and since > CARRY_MONTHS]
+    assert old  # INTL's AI-GPR and GPR end in 2025-12: the check below is not vacuous
+    notice = html[html.index('id="carried-drivers"') : html.index('<section id="headline"')]
+    for driver in old:
+        assert f"<strong>{driver}</strong>" in notice or f"({driver})</strong>" in notice
+    table = html[html.index('<table id="coverage">') :]
+    table = table[: table.index("</table>")]
+    model = ModelConfig.model_validate(json.loads(config))
+    inputs = {c.column for k in model.composites if k.name in model.drivers for c in k.components}
+    lagging = set()
+    for column, last in coverage:
+        row = table[table.index(f"<code>{column}</code>") :]
+        row = row[: row.index("</tr>")]
+        if column in inputs and (last is None or months_between(last, origin) > CARRY_MONTHS):
+            lagging.add(column)
+        assert ("not current" in row) == (column in lagging), column
+    assert lagging  # e.g. China's policy uncertainty ends in 2025-10: not vacuous either
+
+
+# ------------------------------------------------------------------ (b) reuse
 # ------------------------------------------------------------------ (b) reuse
 
 

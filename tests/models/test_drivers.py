@@ -203,6 +203,7 @@ def test_flag_summary_counts_each_drivers_months(panel: pl.DataFrame) -> None:
         assert total == months and row["partial"] <= row["observed"]
     intl = summary["INTL"]
     assert (intl["carried_forward"], intl["longest_carry"]) == (8, 8)
-    assert intl["last_status"] == "carried_forward"
+    assert (intl["last_status"], intl["last_since"]) == ("carried_forward", 8)
     # the second-term polls reach the panel's end, so W_US is never carried forward
     assert summary["W_US"]["carried_forward"] == 0 and summary["W_US"]["last_status"] == "observed"
+    assert summary["W_US"]["last_since"] == 0

@@ -299,6 +299,7 @@ def with_optional_sections(data: ReportData) -> ReportData:
             "before_first_observation": [0, 0, 0],
             "beyond_carry_limit": [0, 0, 0],
             "last_status": ["observed", "observed", "carried_forward"],
+            "last_since": [0, 0, 8],
         }
     )
     return replace(
