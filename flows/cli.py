@@ -18,9 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich import box
 from rich.console import Console
-from rich.table import Table
 
 from flows import settings
 
@@ -311,6 +309,7 @@ def status(
 def _print_status(db: Path | None, *, as_json: bool = False) -> None:
     from flows.refresh import read_staleness, refresh_states
     from flows.sources import SOURCES
+    from flows.status_view import stale_lines, status_json, status_table
     from flows.warehouse import connect, table_status
 
     def read() -> tuple[list, dict, Any]:
@@ -320,66 +319,11 @@ def _print_status(db: Path | None, *, as_json: bool = False) -> None:
 
     rows, states, staleness = _run("Reading the warehouse", read)
     if as_json:
-        out.print_json(json.dumps([_status_dict(r) | states[r.source].as_row() for r in rows]))
+        out.print_json(json.dumps(status_json(rows, states)))
         return
-    # Seven columns that fit 80 characters (a log, a pipe) without cutting a date to
-    # "2026-0…": light borders, one space between columns, times wrapped onto two lines. A
-    # stale source says so under its live kind; since when and why follow the table, so a
-    # long error does not squeeze it.
-    table = Table(
-        title=f"winset warehouse: {db or settings.warehouse_path()}",
-        box=box.SIMPLE_HEAD,
-        padding=0,
-        show_edge=False,
-    )
-    columns = ("source", "live", "rows", "first", "last", "last ingest (UTC)", "rejected")
-    for column in columns:
-        table.add_column(
-            column,
-            justify="right" if column in ("rows", "rejected") else "left",
-            no_wrap=column != "last ingest (UTC)",
-            min_width=10 if column == "last ingest (UTC)" else None,
-        )
-    for r in rows:
-        state = states[r.source]
-        ingested = f"{r.last_ingested_at:%Y-%m-%d %H:%M}" if r.last_ingested_at else "-"
-        table.add_row(
-            r.source,
-            f"{state.kind}\n[bold red]stale[/]" if state.stale else state.kind,
-            f"{r.rows:,}",
-            str(r.first or "-"),
-            str(r.last or "-"),
-            ingested,
-            f"{r.rejected:,}",
-        )
-    out.print(table)
-    stale = [s for s in states.values() if s.stale]
-    if stale:
-        out.print("Stale sources (their last good rows are kept):", highlight=False)
-    for state in stale:
-        out.print(f"  {state.source}: {_stale_since(state)}: {state.error}", highlight=False,
-                  soft_wrap=True)  # fmt: skip
-    if staleness.too_stale:
-        out.print(f"Too stale to publish as latest: {staleness.too_stale}.", highlight=False)
-
-
-def _stale_since(state: Any) -> str:
-    """Since when a stale source is stale: its last good refresh, or never refreshed."""
-    if state.last_ok is None:
-        return "stale since always (never refreshed from its publisher)"
-    return f"stale since {state.last_ok:%Y-%m-%d %H:%M} UTC (its last good refresh)"
-
-
-def _status_dict(row: Any) -> dict[str, Any]:
-    return {
-        "source": row.source,
-        "table": row.table,
-        "rows": row.rows,
-        "first": row.first.isoformat() if row.first else None,
-        "last": row.last.isoformat() if row.last else None,
-        "last_ingested_at": row.last_ingested_at.isoformat() if row.last_ingested_at else None,
-        "rejected": row.rejected,
-    }
+    out.print(status_table(f"winset warehouse: {db or settings.warehouse_path()}", rows, states))
+    for line in stale_lines(states, staleness):
+        out.print(line, highlight=False, soft_wrap=True)
 
 
 FastOption = Annotated[
