@@ -213,7 +213,8 @@ def test_keep_going_writes_the_others_and_records_the_stale_source(
     code, out, err = cli(*args, "--keep-going", "--db", str(warehouse))
     assert code == 0, err
     assert "Stale sources (their last good rows are kept):" in out
-    assert f"  fred: {http_server.url}/fred/graph/fredgraph.csv?id=" in out
+    never = "stale since always (never refreshed from its publisher)"
+    assert f"  fred: {never}: {http_server.url}/fred/graph/fredgraph.csv?id=" in out
     after = snapshot(warehouse)
     assert after["raw_fred"].equals(fred_before)  # its last good rows, untouched
     assert (
