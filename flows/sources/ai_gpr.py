@@ -37,7 +37,7 @@ def parse(content: bytes, file: str) -> Parsed:
     columns = {"Date": month()} | {s: number() for s in SERIES}
     parsed = read_csv(content, file, columns, key=["Date"])
     wide = parsed.rows.select(pl.col("Date").cast(pl.Date).alias("month"), *SERIES)
-    return Parsed(long_form(wide, "month", SERIES), parsed.rejects)
+    return parsed.with_rows(long_form(wide, "month", SERIES))
 
 
 SOURCE = Source(

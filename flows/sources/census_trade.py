@@ -39,7 +39,7 @@ def parse(content: bytes, file: str) -> Parsed:
         pl.col("Imports").cast(pl.Float64).alias("imports"),
         pl.col("Balance").cast(pl.Float64).alias("balance"),
     )
-    return Parsed(rows, parsed.rejects)
+    return parsed.with_rows(rows)
 
 
 SOURCE = Source(

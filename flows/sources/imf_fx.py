@@ -28,7 +28,7 @@ def parse(content: bytes, file: str) -> Parsed:
         pl.col("Date").cast(pl.Date).alias("date"),
         pl.col("CNY").cast(pl.Float64).alias("cny_per_usd"),
     )
-    return Parsed(rows, parsed.rejects)
+    return parsed.with_rows(rows)
 
 
 SOURCE = Source(

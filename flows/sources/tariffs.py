@@ -103,7 +103,7 @@ def parse_naics(dataset: str, series: str):
             .sort("date")
             .with_columns(date_precision=pl.lit("month"))
         )
-        return Parsed(_long(weighted, dataset, series), parsed.rejects)
+        return parsed.with_rows(_long(weighted, dataset, series))
 
     return parse
 
@@ -128,7 +128,7 @@ def parse_redux(content: bytes, file: str) -> Parsed:
             _long(china.rename({"effective tariff": "value_pct"}), REDUX, ADDED),
         ]
     )
-    return Parsed(rows, parsed.rejects)
+    return parsed.with_rows(rows)
 
 
 def parse_piie(content: bytes, file: str) -> Parsed:
@@ -148,7 +148,7 @@ def parse_piie(content: bytes, file: str) -> Parsed:
         {"china_avg_tariff_on_us_pct": "value_pct"}
     )
     rows = pl.concat([_long(us, PIIE, US_ON_CHINA), _long(china, PIIE, CHINA_ON_US)])
-    return Parsed(rows, parsed.rejects)
+    return parsed.with_rows(rows)
 
 
 # --------------------------------------------------------------------------- monthly splice
