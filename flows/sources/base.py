@@ -578,11 +578,8 @@ def refuse_skewed(parsed: Parsed, file: str, *, max_share: float, max_same_cause
     (field, cause), same = causes.most_common(1)[0] if causes else ((None, ""), 0)
     share = f"{n:,} of {rows:,} rows rejected ({n / rows:.1%})"
     if same > max_same_cause and 2 * same > n:
-        where = f"field {field!r}" if field else "the row"
-        why = (
-            f"{same:,} for one cause, {where}: {cause} "
-            f"(more than {max_same_cause:,} alike, {MAX_SAME_CAUSE})"
-        )
+        where = f"field {field!r}" if field else "the row's field count"
+        why = f"{same:,} alike on {where} (more than {max_same_cause:,}, {MAX_SAME_CAUSE})"
         example = rejects.filter(pl.col("reason").map_elements(reject_cause, pl.String) == cause)
         if field is not None:
             example = example.filter(pl.col("field") == field)
@@ -594,8 +591,7 @@ def refuse_skewed(parsed: Parsed, file: str, *, max_share: float, max_same_cause
     row, ex_field, reason, _ = example.row(0)
     at = f"row {row}" + (f" field {ex_field!r}" if ex_field else "")
     raise SourceError(
-        file,
-        f"systematic rejects, the file is refused whole: {share}, {why}; e.g. {at}: {reason}",
+        file, f"systematic rejects, the file is refused whole: {share}, {why}, e.g. {at}: {reason}"
     )
 
 

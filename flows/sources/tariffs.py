@@ -17,7 +17,8 @@ Datasets (live paths are relative to https://raw.githubusercontent.com):
   by that month's trade with China (``china_trade``), which is how the bundle's
   ``DERIVED_monthly_trade_weighted_tariffs_2015-2020.csv`` was made; reading the published
   files rather than our derived one lets ``--live`` fetch them. The weights change every
-  month, so the pre-war months wobble from composition alone.
+  month, so the pre-war months wobble from composition alone. The tracker stopped in 2020, so
+  a live download re-reads the same months and never brings newer ones.
 * ``redux_china`` -- ``tradewartracker/trade-war-redux-2025``, ``country-by-time.csv``: the
   CHINA rows (one per policy-change date, 2025-02-04 to 2026-08-19) of the tracker's table of
   51 partners. Dates after the tracker's snapshot (2026-07-23 for the bundle) are scheduled
