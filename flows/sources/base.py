@@ -5,8 +5,9 @@ refused, each with a reason. Problems with a whole file (empty, wrong delimiter,
 column, a corrupt archive) raise :class:`SourceError`, whose message is one line naming the
 file, the row and the field, so the CLI can print it instead of a traceback. Problems with a
 single row never abort the file: the row goes to ``rejects`` with its raw text, unless the
-rejects are systematic (:func:`refuse_skewed`): then the kept rows would be a biased subset, and
-the file is refused whole.
+rejects are systematic (:func:`flows.sources.limits.refuse_skewed`, applied to every file
+whatever its connector): then the kept rows would be a biased subset, and the file is
+refused whole.
 
 Representations that real tools produce and that mean one thing only (a byte-order mark, CRLF
 line ends, a date or a whole number written in float notation such as ``20240115.0``) are
@@ -78,9 +79,10 @@ class Parsed:
     """What a connector returns for one file: the rows it kept and the rows it refused.
 
     ``rows_read`` is how many data rows the file had (kept, rejected or skipped): the
-    denominator of the reject share in :func:`refuse_skewed`, since ``rows`` may be in long
-    form (one row per series). ``None`` means one row of ``rows`` per data row. ``normalised``
-    counts the cells (or lines, or files) given their unambiguous form, by what was done.
+    denominator of the reject share in :func:`~flows.sources.limits.refuse_skewed`, since
+    ``rows`` may be in long form (one row per series). ``None`` means one row of ``rows`` per
+    data row. ``normalised`` counts the cells (or lines, or files) given their unambiguous
+    form, by what was done.
     """
 
     rows: pl.DataFrame
@@ -536,65 +538,6 @@ def convert_cell(convert: Converter, text: str, repaired: list[str]) -> Any:
 
 def _fmt_key(names: Sequence[str], values: Sequence[Any]) -> str:
     return ", ".join(f"{n}={v}" for n, v in zip(names, values, strict=True))
-
-
-# --------------------------------------------------------------------------- skewed files
-
-_VALUES = re.compile(r"'[^']*'|\"[^\"]*\"|\S+=\S+|\d+")
-_DUPLICATE = "duplicate key"
-
-
-def reject_cause(reason: str) -> str:
-    """A reject's reason without the values in it ("not a number: …"), so rows refused for
-    the same cause group together whatever their cells held."""
-    return _VALUES.sub("…", reason)
-
-
-def refuse_skewed(parsed: Parsed, file: str, *, max_share: float, max_same_cause: int) -> None:
-    """Refuse a file whose rejects are systematic rather than stray, naming the pattern.
-
-    Why: the kept rows of such a file are not a sample of it. A column that shifted in 30% of
-    a GDELT export, or a date format a tool changed halfway down a series, drops rows that
-    are alike, and a month aggregated from the rest looks complete but is biased. So the file
-    is refused whole (nothing of it is written) when, with more than one rejected row,
-
-    * more than ``max_share`` of its data rows were rejected, or
-    * more than ``max_same_cause`` rejects share one cause on one field and are most of its
-      rejects. Repeated keys do not count as a pattern here (a compilation that lists the
-      same poll twice is not a format problem), though they count toward the share.
-
-    One stray row never refuses a file: it is kept in ``rejects`` with its reason, as before.
-    """
-    from flows.sources.limits import MAX_REJECT_SHARE, MAX_SAME_CAUSE  # limits imports this
-
-    rejects = parsed.rejects
-    n = rejects.height
-    if n <= 1:
-        return
-    rows = max(parsed.data_rows, n)
-    causes = Counter(
-        (field, reject_cause(reason))
-        for field, reason in rejects.select("field", "reason").iter_rows()
-        if not reason.startswith(_DUPLICATE)
-    )
-    (field, cause), same = causes.most_common(1)[0] if causes else ((None, ""), 0)
-    share = f"{n:,} of {rows:,} rows rejected ({n / rows:.1%})"
-    if same > max_same_cause and 2 * same > n:
-        where = f"field {field!r}" if field else "the row's field count"
-        why = f"{same:,} alike on {where} (more than {max_same_cause:,}, {MAX_SAME_CAUSE})"
-        example = rejects.filter(pl.col("reason").map_elements(reject_cause, pl.String) == cause)
-        if field is not None:
-            example = example.filter(pl.col("field") == field)
-    elif n / rows > max_share:
-        why = f"more than {max_share * 100:g}% ({MAX_REJECT_SHARE})"
-        example = rejects
-    else:
-        return
-    row, ex_field, reason, _ = example.row(0)
-    at = f"row {row}" + (f" field {ex_field!r}" if ex_field else "")
-    raise SourceError(
-        file, f"systematic rejects, the file is refused whole: {share}, {why}, e.g. {at}: {reason}"
-    )
 
 
 def rejects_frame(rejects: Sequence[tuple[int, str | None, str, str]]) -> pl.DataFrame:

@@ -8,19 +8,23 @@ the reject count while parsing), so a refused file costs little, and the message
 and the environment variable that moves it. Downloads have the same size cap (``--max-mb``).
 
 Two more settings decide when a file's rejects are systematic and the file is refused whole
-(:func:`flows.sources.base.refuse_skewed`): the share of its rows that may be rejected, and
+(:func:`refuse_skewed`): the share of its rows that may be rejected, and
 how many rejects may share one cause on one field.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import stat
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from flows.sources.base import Parsed, SourceError, refuse_skewed
+import polars as pl
+
+from flows.sources.base import Parsed, SourceError
 
 MAX_FILE_MB = "WINSET_MAX_FILE_MB"
 MAX_UNZIPPED_MB = "WINSET_MAX_UNZIPPED_MB"
@@ -70,7 +74,7 @@ class FileLimits:
 
 def check_rejects(parsed: Parsed, file: str, limits: FileLimits | None = None) -> Parsed:
     """``parsed`` if its rejects are within the limits, else the one-line refusal: more rejects
-    than the cap, or rejects that are systematic (:func:`~flows.sources.base.refuse_skewed`).
+    than the cap, or rejects that are systematic (:func:`refuse_skewed`).
 
     Every path into the warehouse (bundled, live, a user's file, the GDELT backfill) passes
     here, so the rule holds for every connector, including those that collect rejects
@@ -155,4 +159,59 @@ def too_many_rejects(file: str, limit: int, first: tuple[int, str | None, str]) 
         file,
         f"more than {limit:,} rejected rows (the cap, {MAX_REJECTS}): the file is refused "
         f"whole; the first, row {line}{f' field {field!r}' if field else ''}: {reason}",
+    )
+
+
+_VALUES = re.compile(r"'[^']*'|\"[^\"]*\"|\S+=\S+|\d+")
+_DUPLICATE = "duplicate key"
+
+
+def reject_cause(reason: str) -> str:
+    """A reject's reason without the values in it ("not a number: …"), so rows refused for
+    the same cause group together whatever their cells held."""
+    return _VALUES.sub("…", reason)
+
+
+def refuse_skewed(parsed: Parsed, file: str, *, max_share: float, max_same_cause: int) -> None:
+    """Refuse a file whose rejects are systematic rather than stray, naming the pattern.
+
+    Why: the kept rows of such a file are not a sample of it. A column that shifted in 30% of
+    a GDELT export, or a date format a tool changed halfway down a series, drops rows that
+    are alike, and a month aggregated from the rest looks complete but is biased. So the file
+    is refused whole (nothing of it is written) when, with more than one rejected row,
+
+    * more than ``max_share`` of its data rows were rejected, or
+    * more than ``max_same_cause`` rejects share one cause on one field and are most of its
+      rejects. Repeated keys do not count as a pattern here (a compilation that lists the
+      same poll twice is not a format problem), though they count toward the share.
+
+    One stray row never refuses a file: it is kept in ``rejects`` with its reason, as before.
+    """
+    rejects = parsed.rejects
+    n = rejects.height
+    if n <= 1:
+        return
+    rows = max(parsed.data_rows, n)
+    causes = Counter(
+        (field, reject_cause(reason))
+        for field, reason in rejects.select("field", "reason").iter_rows()
+        if not reason.startswith(_DUPLICATE)
+    )
+    (field, cause), same = causes.most_common(1)[0] if causes else ((None, ""), 0)
+    share = f"{n:,} of {rows:,} rows rejected ({n / rows:.1%})"
+    if same > max_same_cause and 2 * same > n:
+        where = f"field {field!r}" if field else "the row's field count"
+        why = f"{same:,} alike on {where} (more than {max_same_cause:,}, {MAX_SAME_CAUSE})"
+        example = rejects.filter(pl.col("reason").map_elements(reject_cause, pl.String) == cause)
+        if field is not None:
+            example = example.filter(pl.col("field") == field)
+    elif n / rows > max_share:
+        why = f"more than {max_share * 100:g}% ({MAX_REJECT_SHARE})"
+        example = rejects
+    else:
+        return
+    row, ex_field, reason, _ = example.row(0)
+    at = f"row {row}" + (f" field {ex_field!r}" if ex_field else "")
+    raise SourceError(
+        file, f"systematic rejects, the file is refused whole: {share}, {why}, e.g. {at}: {reason}"
     )

@@ -19,9 +19,8 @@ from flows.sources.base import (
     FLOAT_DATES,
     SourceError,
     float_notation_whole,
-    reject_cause,
 )
-from flows.sources.limits import FileLimits, check_rejects
+from flows.sources.limits import FileLimits, check_rejects, reject_cause
 
 EXPCH = fred.SOURCE.dataset("EXPCH")
 DEXCHUS = fred.SOURCE.dataset("DEXCHUS")
