@@ -150,3 +150,14 @@ def test_a_bad_live_workbook_fails_the_run_and_writes_nothing(
 def bundled_header(data_dir: Path) -> list[str]:
     first = (data_dir / GPR.bundled).read_bytes().decode("utf-8-sig").splitlines()[0]
     return first.split(",")
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_a_downloaded_workbook_is_ingested_with_file(data_dir: Path, tmp_path: Path) -> None:
+    """``--file`` takes the publisher's workbook as well as its CSV export."""
+    path = tmp_path / "data_gpr_export.xls"
+    path.write_bytes(gpr_xls_built_from_bundle(data_dir))
+    db = tmp_path / "w.duckdb"
+    code, _, err = cli("ingest", "--source", "gpr", "--file", str(path), "--db", str(db))
+    assert code == 0, err
+    assert stored(db, "raw_gpr").equals(bundled_rows(GPR, data_dir).sort("series", "month"))
