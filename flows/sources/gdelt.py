@@ -162,7 +162,7 @@ _CODE_FIELDS = {
 
 
 CAMEO_ZEROS = "CAMEO codes without leading zeros"
-_DATE_FIELDS = {"SQLDATE": 8, "DATEADDED": 14}
+_DATE_FIELDS = ("SQLDATE", "DATEADDED")  # counted when written in float notation
 
 
 @dataclass(frozen=True)
