@@ -255,10 +255,11 @@ def ingest(
         max_file_bytes=max_bytes,
         keep_going=keep_going,
     )
-    out.print(
-        f"Ingested {summary.files} files: {summary.inserted} rows new, {summary.updated} changed, "
-        f"{summary.unchanged} unchanged, {summary.rejected} rejected (see `winset status`)."
-    )
+    from flows.ingest_summary import normalised_lines, totals_line
+
+    out.print(f"{totals_line(summary)} (see `winset status`).", highlight=False)
+    for line in normalised_lines(summary):
+        out.print(line, highlight=False, soft_wrap=True)
     _print_status(db)
 
 

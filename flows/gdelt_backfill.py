@@ -37,6 +37,7 @@ from flows.gdelt_filelist import ExportFile, list_exports
 from flows.ingest import LiveOptions
 from flows.sources import gdelt
 from flows.sources.base import SourceError
+from flows.sources.limits import check_rejects
 from flows.warehouse import Batch, connect, transaction, write_batch
 
 
@@ -266,7 +267,8 @@ def _fetch(file: ExportFile, cache: ExportCache, how: Download, clients: ThreadC
     """Runs in a worker thread: get the verified bytes and parse them (Polars releases the
     GIL, so parsing overlaps the other downloads)."""
     content, from_cache = get_export(file, cache, how, clients)
-    return _Fetched(sha256(content), gdelt.parse_export(content, file.url), from_cache)
+    parsed = check_rejects(gdelt.parse_export(content, file.url), file.url)
+    return _Fetched(sha256(content), parsed, from_cache)
 
 
 def _fetched_in_order[R](

@@ -26,10 +26,11 @@ from prefect.cache_policies import NONE
 from flows import settings
 from flows.artifacts import record_refresh_artifact
 from flows.fetch import DEFAULT_TIMEOUT_S, TransientFetchError, fetch, sha256
+from flows.ingest_summary import normalised_lines, record_ingest_artifact, totals_line
 from flows.refresh import Refresh, record_refreshes, refresh_states
 from flows.sources import SOURCES, get_source
 from flows.sources.base import Dataset, IngestFailed, Parsed, Source, SourceError
-from flows.sources.limits import FileLimits, read_capped, too_many_rejects
+from flows.sources.limits import FileLimits, check_rejects, read_capped
 from flows.warehouse import Batch, IngestSummary, connect, write_ingest
 
 
@@ -62,13 +63,10 @@ def _retry_transient(task, task_run, state) -> bool:
 
 
 def parse_capped(dataset: Dataset, content: bytes, name: str) -> Parsed:
-    """``dataset.parse`` with the reject cap enforced for every connector, including those
-    that collect their rejects themselves (the CSV reader and GDELT also stop early)."""
-    parsed = dataset.parse(content, name)
-    limit = FileLimits.from_env().max_rejects
-    if parsed.rejects.height > limit:
-        raise too_many_rejects(name, limit, parsed.rejects.row(0)[:3])
-    return parsed
+    """``dataset.parse`` with the reject cap and the systematic-reject rule enforced for every
+    connector (:func:`~flows.sources.limits.check_rejects`; the CSV reader and GDELT also
+    stop early at the cap)."""
+    return check_rejects(dataset.parse(content, name), name)
 
 
 @task(cache_policy=NONE, task_run_name="read-{source_name}")
@@ -221,13 +219,7 @@ def ingest(
         logger.warning("stale, its last good rows kept: %s", line)
     if refreshed:
         record_refresh_artifact(states, run_id)
-    logger.info(
-        "%s: %d files, %d inserted, %d updated, %d unchanged, %d rejected",
-        run_id,
-        summary.files,
-        summary.inserted,
-        summary.updated,
-        summary.unchanged,
-        summary.rejected,
-    )
+    for line in [f"{run_id}: {totals_line(summary)}", *normalised_lines(summary)]:
+        logger.info("%s", line)
+    record_ingest_artifact(summary)
     return summary

@@ -48,12 +48,16 @@ class Batch:
 
 @dataclass(frozen=True)
 class IngestSummary:
+    """What an ingest wrote; ``normalised`` is (file, what, count) for every normalisation a
+    parser made (``Parsed.normalised``), so the summary can say what was changed per file."""
+
     run_id: str
     files: int
     inserted: int
     updated: int
     unchanged: int
     rejected: int
+    normalised: tuple[tuple[str, str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -187,7 +191,10 @@ def write_ingest(
         )
         if also is not None:
             also(con)
-    return IngestSummary(run_id=run_id, files=len(batches), **totals)
+    normalised = tuple(
+        (b.file, what, n) for b in batches for what, n in b.parsed.normalised.items() if n
+    )
+    return IngestSummary(run_id=run_id, files=len(batches), normalised=normalised, **totals)
 
 
 def write_batch(

@@ -24,6 +24,7 @@ from flows.sources import SOURCES, approval_votehub, china_macro, fred, gdelt
 from flows.warehouse import LINEAGE_COLUMNS, connect, read_table
 from tests.local_http import LocalServer
 from tests.sources.helpers import votehub_json
+from tests.sources.workbooks import gpr_xls_built_from_bundle
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 GDELT_EXPORT = gdelt.SOURCE.dataset("export")
@@ -118,8 +119,10 @@ def test_ingesting_everything_twice_changes_nothing(bundled_db: Path, tmp_path: 
 
 
 def _serve_live(server: LocalServer, data_dir: Path) -> None:
-    """Every source's published files at <server>/<source><live path>, GDELT as its zip and
-    VoteHub's polls as the API's JSON."""
+    """Every source's published files at <server>/<source><live path>, GDELT as its zip,
+    VoteHub's polls as the API's JSON and GPR as its .xls workbook (built from the bundle).
+    EPU is served as the bundle's CSV, which its connector also reads: its .xlsx, whose
+    writer keeps 16 significant digits, is compared within that in test_excel_live.py."""
     for source in SOURCES.values():
         for d in source.datasets:
             if not d.live_path:
@@ -127,6 +130,8 @@ def _serve_live(server: LocalServer, data_dir: Path) -> None:
             content = (data_dir / d.bundled).read_bytes()
             if d is VOTEHUB:
                 content = votehub_json(content)
+            if d.live_path.endswith(".xls"):
+                content = gpr_xls_built_from_bundle(data_dir)
             if d.live_path.endswith(".zip"):
                 buffer = io.BytesIO()
                 with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

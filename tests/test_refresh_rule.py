@@ -38,7 +38,7 @@ def stale(*names: str) -> list[StaleSource]:
         ("pla_activity", "mirror"),  # a repository's HEAD: it follows its maintainer
         ("gdelt", "fixed file"),  # one dated export, the same bytes forever
         ("gdelt_graph", "frozen mirror"),  # derived from a repository pinned at a commit
-        ("epu", "bundled only"),
+        ("epu", "publisher"),  # the publisher's workbook
         ("timeline", "bundled only"),
         ("china_macro", "bundled only"),  # Wind's exports: no public file
         ("unga", "bundled only"),
@@ -53,7 +53,7 @@ def test_live_kinds_say_what_a_live_run_can_bring(source: str, kind: str) -> Non
 def test_only_sources_that_can_bring_new_data_are_counted() -> None:
     counted = live_sources()
     assert set(KEY_SOURCES) <= set(counted)
-    assert not {"gdelt", "gdelt_graph", "epu", "china_macro", "timeline"} & set(counted)
+    assert not {"gdelt", "gdelt_graph", "china_macro", "timeline"} & set(counted)
 
 
 def test_a_third_of_the_live_sources_is_tolerated_more_is_not() -> None:
@@ -68,7 +68,7 @@ def test_a_third_of_the_live_sources_is_tolerated_more_is_not() -> None:
 def test_any_stale_key_source_is_too_stale() -> None:
     counted = live_sources()
     assert too_stale_reason(stale("ai_gpr"), counted) == "key source ai_gpr stale"
-    assert too_stale_reason(stale("gdelt", "epu"), counted) is None  # frozen: nothing to lose
+    assert too_stale_reason(stale("gdelt", "timeline"), counted) is None  # frozen: nothing to lose
 
 
 def test_status_marks_a_stale_source_and_fits_80_columns(tmp_path: Path) -> None:

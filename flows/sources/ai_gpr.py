@@ -2,7 +2,8 @@
 
 Publisher: Matteo Iacoviello and Jonathan Tong, "Measuring Geopolitical Risk using Artificial
 Intelligence" (2025), https://www.matteoiacoviello.com/ai_gpr.html. The publisher serves the
-CSV itself at /ai_gpr_files/ai_gpr_bilateral_monthly.csv, so the live path is the real file.
+CSV itself at /ai_gpr_files/ai_gpr_bilateral_monthly.csv, so the live path is the real file
+(unlike GPR's and EPU's, this file has no workbook version to read).
 
 It is the only dyadic (US-China) tension series in the bundle: the GPR country shares in
 :mod:`flows.sources.gpr` are not bilateral. ``GPR_AI`` is the headline index; the pair
@@ -37,7 +38,7 @@ def parse(content: bytes, file: str) -> Parsed:
     columns = {"Date": month()} | {s: number() for s in SERIES}
     parsed = read_csv(content, file, columns, key=["Date"])
     wide = parsed.rows.select(pl.col("Date").cast(pl.Date).alias("month"), *SERIES)
-    return Parsed(long_form(wide, "month", SERIES), parsed.rejects)
+    return parsed.with_rows(long_form(wide, "month", SERIES))
 
 
 SOURCE = Source(

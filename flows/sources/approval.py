@@ -64,7 +64,7 @@ def parse(content: bytes, file: str) -> Parsed:
         *(pl.col(c).cast(pl.Float64) for c in ("approval", "disapproval", "no_opinion")),
         pl.col("sample_size").cast(pl.Int64),
     )
-    return Parsed(rows, parsed.rejects)
+    return parsed.with_rows(rows)
 
 
 def monthly_approval(frame: pl.DataFrame) -> pl.DataFrame:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import replace
 from typing import Any
 
 import polars as pl
@@ -131,7 +132,7 @@ def _parse_csv(content: bytes, file: str) -> Parsed:
         rejects = pl.concat([parsed.rejects, extra]).sort("row")
     else:
         rejects = parsed.rejects
-    return Parsed(_typed(rows), rejects)
+    return replace(parsed, rows=_typed(rows), rejects=rejects)
 
 
 def _lines_by_id(lines: list[str]) -> dict[str, int]:

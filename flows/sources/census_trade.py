@@ -8,7 +8,8 @@ The publisher's page, https://www.census.gov/foreign-trade/balance/c5700.html, i
 not a file. The bundle is the semicolon CSV that the repository
 ``mizydorczyk/relationship-between-trade-and-the-exchange-rate`` made from that page (its
 ``assets/usa-china-trade-data.csv``), so the live path downloads the same CSV from that
-mirror's raw GitHub URL, not from census.gov.
+mirror's raw GitHub URL, not from census.gov. The mirror is a finished project's snapshot
+ending in 2019-12, so a live download re-reads the same months and never brings newer ones.
 
 Format: ``Month;Exports;Imports;Balance``, months written "January 2001", a thousands
 separator ("1,187.5") and CRLF line endings.
@@ -39,7 +40,7 @@ def parse(content: bytes, file: str) -> Parsed:
         pl.col("Imports").cast(pl.Float64).alias("imports"),
         pl.col("Balance").cast(pl.Float64).alias("balance"),
     )
-    return Parsed(rows, parsed.rejects)
+    return parsed.with_rows(rows)
 
 
 SOURCE = Source(

@@ -31,6 +31,7 @@ from flows.sources.base import Dataset, Parsed, Source, SourceError, number, rej
 
 HEADER_LINES = 8
 WIND_ENCODING = "gbk"
+GBK_DECODED = "file decoded from GBK"  # counted: what the ingest summary says was normalised
 UTF8_BOM = b"\xef\xbb\xbf"
 
 
@@ -113,7 +114,7 @@ def parse_wind(series: WindSeries):
             },
             schema=SCHEMA,
         )
-        return Parsed(rows, rejects_frame(rejects))
+        return Parsed(rows, rejects_frame(rejects), normalised={GBK_DECODED: 1})
 
     return parse
 

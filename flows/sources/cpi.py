@@ -31,7 +31,7 @@ def parse(content: bytes, file: str) -> Parsed:
         pl.col("Index").cast(pl.Float64).alias("cpi_index"),
         pl.col("Inflation").cast(pl.Float64).alias("inflation_mom_pct"),
     )
-    return Parsed(rows, parsed.rejects)
+    return parsed.with_rows(rows)
 
 
 SOURCE = Source(

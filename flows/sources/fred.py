@@ -29,7 +29,7 @@ def parse_series(series: str):
             pl.col(date_column).cast(pl.Date).alias("date"),
             pl.col(series).cast(pl.Float64).alias("value"),
         )
-        return Parsed(rows, parsed.rejects)
+        return parsed.with_rows(rows)
 
     return parse
 

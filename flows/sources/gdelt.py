@@ -31,11 +31,14 @@ import polars as pl
 
 from flows.sources import cameo
 from flows.sources.base import (
+    BOM,
+    FLOAT_DATES,
     Dataset,
     Parsed,
     Source,
     SourceError,
     check_utf8,
+    line_end_counts,
     rejects_frame,
     stable_mean,
 )
@@ -158,12 +161,19 @@ _CODE_FIELDS = {
 }
 
 
+CAMEO_ZEROS = "CAMEO codes without leading zeros"
+_DATE_FIELDS = ("SQLDATE", "DATEADDED")  # counted when written in float notation
+
+
 @dataclass(frozen=True)
 class ParsedExport(Parsed):
-    """A parsed export, plus how many CAMEO code fields of its kept rows were given their
-    leading zero back (see :mod:`flows.sources.cameo`), so an ingest can say so."""
+    """A parsed export; ``normalised`` counts, among others, the CAMEO code fields of its kept
+    rows given their leading zero back (see :mod:`flows.sources.cameo`)."""
 
-    codes_normalised: int = 0
+    @property
+    def codes_normalised(self) -> int:
+        """CAMEO code fields restored, recorded per file in ``gdelt_export_files``."""
+        return self.normalised.get(CAMEO_ZEROS, 0)
 
 
 # --------------------------------------------------------------------------- parsing
@@ -173,7 +183,9 @@ def parse_export(content: bytes, file: str) -> ParsedExport:
     """Parse one GDELT 2.0 export (plain or zipped) into its USA–CHN events (:data:`SCHEMA`).
 
     Rejects carry the 1-based line number, the GDELT field name, a reason and the raw line.
-    CAMEO codes written as integers ("42" for "042") are restored and counted. Whole-file
+    CAMEO codes written as integers ("42" for "042"), dates and timestamps written in float
+    notation ("20180508.0"), a byte-order mark and CRLF line ends are normalised and counted
+    in ``normalised``; ``rows_read`` is the file's non-blank lines. Whole-file
     problems (empty file, bad zip, wrong delimiter, mostly malformed rows, bytes that are not
     UTF-8, more rejects or unzipped bytes than the caps of :mod:`flows.sources.limits`) raise
     :class:`SourceError`.
@@ -185,6 +197,9 @@ def parse_export(content: bytes, file: str) -> ParsedExport:
     if not data or data.isspace():
         raise SourceError(file, "file is empty")
     check_utf8(data, file)
+    normalised = line_end_counts(data)
+    if normalised[BOM]:  # inside line 1, so every line keeps its number
+        data = data[3:]
     cells = _read_cells(data)
     counts = _field_counts(data, cells)
     blank = [line for line, (_, is_blank) in counts.items() if is_blank]
@@ -204,10 +219,17 @@ def parse_export(content: bytes, file: str) -> ParsedExport:
         raise too_many_rejects(file, limits.max_rejects, min(rejects)[:3])
     kept = typed.filter(pl.col("problem").is_null())
     restored = kept.select(
-        pl.sum_horizontal(pl.col(raw) != pl.col(out) for raw, out in _CODE_FIELDS.items()).sum()
-    ).item()
+        pl.sum_horizontal(pl.col(raw) != pl.col(out) for raw, out in _CODE_FIELDS.items())
+        .sum()
+        .alias(CAMEO_ZEROS),
+        pl.sum_horizontal(_float_notation(raw) for raw in _DATE_FIELDS).sum().alias(FLOAT_DATES),
+    ).row(0, named=True)
+    normalised.update({what: n for what, n in restored.items() if n})
     return ParsedExport(
-        kept.select(list(SCHEMA)), _with_raw_text(data, rejects), codes_normalised=restored or 0
+        kept.select(list(SCHEMA)),
+        _with_raw_text(data, rejects),
+        rows_read=cells.height - len(blank),
+        normalised=dict(normalised),
     )
 
 
@@ -441,8 +463,22 @@ def _typed() -> list[pl.Expr]:
 
 def _digits(raw: str, width: int) -> pl.Expr:
     """The text if it is exactly ``width`` digits, else null; Polars' date parsing alone
-    would accept '2018051' as 2018-05-01."""
-    return pl.when(pl.col(raw).str.contains(rf"^\d{{{width}}}$")).then(pl.col(raw))
+    would accept '2018051' as 2018-05-01. A value in float notation ('20180508.0',
+    '2.0180508E7', from a tool that read the column as numbers) is first written back as
+    its digits; a timestamp of 14 digits is still exact as a float."""
+    text = pl.col(raw)
+    whole = text.cast(pl.Float64, strict=False)
+    digits = (
+        pl.when(_float_notation(raw) & (whole == whole.floor()))
+        .then(whole.cast(pl.Int64, strict=False).cast(pl.String))
+        .otherwise(text)
+    )
+    return pl.when(digits.str.contains(rf"^\d{{{width}}}$")).then(digits)
+
+
+def _float_notation(raw: str) -> pl.Expr:
+    """Whether the raw text is a number in float notation (and not plain digits)."""
+    return pl.col(raw).str.contains(r"^(\d+\.0*|\d(\.\d+)?[eE]\+?\d+)$")
 
 
 # (GDELT field, what a valid value is, test on the typed frame). The first failing check

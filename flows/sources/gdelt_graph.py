@@ -40,7 +40,7 @@ def parse_edges(content: bytes, file: str) -> Parsed:
     columns = {"date": date()} | {c: required_number() for c in VALUE_COLUMNS}
     parsed = read_csv(content, file, columns, key=["date"])
     rows = parsed.rows.select(pl.col(name).cast(dtype) for name, dtype in SCHEMA.items())
-    return Parsed(rows, parsed.rejects)
+    return parsed.with_rows(rows)
 
 
 def monthly_tone(frame: pl.DataFrame) -> pl.DataFrame:

@@ -1,17 +1,19 @@
 """Caldara & Iacoviello geopolitical risk (GPR) index, monthly, 1900-01 to 2025-12.
 
 Publisher: Dario Caldara and Matteo Iacoviello, "Measuring Geopolitical Risk", AER 2022,
-https://www.matteoiacoviello.com/gpr.htm; the data file is
-https://www.matteoiacoviello.com/gpr_files/data_gpr_export.xls. Free to use with citation.
+https://www.matteoiacoviello.com/gpr.htm; the data file is the workbook
+https://www.matteoiacoviello.com/gpr_files/data_gpr_export.xls, which ``--live`` reads. Free
+to use with citation.
 
-Known shortcut: the publisher ships only that .xls workbook and the project has no Excel
-reader, so the workbook is not parsed. The bundle is the CSV export kept in the repository
-``andreaskoul/geo_index_dcb`` (``data_gpr_export.csv``), and the live path reads that CSV
-from the mirror's raw GitHub URL. The mirror is a snapshot and may lag the publisher; point
-the base URL at any server holding a fresh CSV export of the workbook to refresh it.
+Two forms of the same table, told apart by their first bytes:
 
-Format: ``month`` as dd/mm/yyyy (day always 01), a UTF-8 byte-order mark, and two trailing
-codebook columns (``var_name``, ``var_label``) that describe the variables, not the month.
+* the publisher's .xls workbook: sheet ``Sheet1``, the header in row 1, ``month`` a date cell
+  (the first of the month), one number column per index, and two codebook columns
+  (``var_name``, ``var_label``) that describe the variables, not the month. Read with
+  :mod:`flows.sources.excel`; a cell that does not convert refuses the workbook.
+* the bundled CSV export of that workbook, kept in the repository ``andreaskoul/geo_index_dcb``
+  (``data_gpr_export.csv``): ``month`` as dd/mm/yyyy, a UTF-8 byte-order mark, the same
+  columns. The bundle keeps it, so ``make run`` needs no Excel file.
 
 Kept series: the global index and its threats/acts split (``GPR``, ``GPRT``, ``GPRA``) and
 the country shares for China, the US, Taiwan, Russia and Ukraine (``GPRC_*``, percent of
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from flows.sources import excel
 from flows.sources.base import Dataset, Parsed, Source, long_form, month, number, read_csv
 
 SERIES = (
@@ -34,14 +37,20 @@ SERIES = (
     "GPRC_RUS",
     "GPRC_UKR",
 )
+SHEET = "Sheet1"
 
 
 def parse(content: bytes, file: str) -> Parsed:
     """Long form: one row per (series, month); blank cells are null values."""
-    columns = {"month": month("%d/%m/%Y")} | {s: number() for s in SERIES}
-    parsed = read_csv(content, file, columns, key=["month"])
+    values = {s: number() for s in SERIES}
+    if excel.is_workbook(content):
+        columns = {"month": month("%Y-%m-%d")} | values
+        parsed = excel.read_sheet(content, file, SHEET, columns, numeric=SERIES, key=["month"])
+    else:
+        columns = {"month": month("%d/%m/%Y")} | values
+        parsed = read_csv(content, file, columns, key=["month"])
     wide = parsed.rows.with_columns(pl.col("month").cast(pl.Date))
-    return Parsed(long_form(wide, "month", SERIES), parsed.rejects)
+    return parsed.with_rows(long_form(wide, "month", SERIES))
 
 
 SOURCE = Source(
@@ -51,13 +60,14 @@ SOURCE = Source(
     table="raw_gpr",
     schema={"series": pl.String(), "month": pl.Date(), "value": pl.Float64()},
     key=("series", "month"),
-    base_url="https://raw.githubusercontent.com/andreaskoul/geo_index_dcb/HEAD",
-    licence="Free to use with citation of Caldara and Iacoviello (2022); mirror states none",
+    base_url="https://www.matteoiacoviello.com",
+    licence="Free to use with citation of Caldara and Iacoviello (2022); the CSV mirror of the "
+    "bundle states none",
     datasets=(
         Dataset(
             "gpr_export",
             "caldara-iacoviello_gpr/data_gpr_export.csv",
-            "/data_gpr_export.csv",
+            "/gpr_files/data_gpr_export.xls",
             parse,
         ),
     ),

@@ -6,7 +6,8 @@ exchange rate back to 2001, alongside the Census trade series from the same repo
 The bundle is ``assets/exchange-rates.csv`` of the repository
 ``mizydorczyk/relationship-between-trade-and-the-exchange-rate``, which exported it from the
 IMF exchange-rate query; the IMF query page is not a stable file URL, so the live path reads
-the mirror's raw GitHub copy. Format: ``Date;CNY;JPY;KRW;USD`` with dates like "02-Jan-2001".
+the mirror's raw GitHub copy, a finished project's snapshot ending in 2019-12: a live
+download never brings newer days. Format: ``Date;CNY;JPY;KRW;USD`` with dates like "02-Jan-2001".
 Only CNY is kept. Days when the IMF has other currencies but no CNY quote are kept with a
 null rate, as FRED's '.' days are, so the table mirrors the file.
 """
@@ -28,7 +29,7 @@ def parse(content: bytes, file: str) -> Parsed:
         pl.col("Date").cast(pl.Date).alias("date"),
         pl.col("CNY").cast(pl.Float64).alias("cny_per_usd"),
     )
-    return Parsed(rows, parsed.rejects)
+    return parsed.with_rows(rows)
 
 
 SOURCE = Source(

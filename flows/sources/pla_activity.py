@@ -53,7 +53,7 @@ def parse(content: bytes, file: str) -> Parsed:
         pl.col("pla_aircraft_sorties").cast(pl.Int64).alias("aircraft"),
         pl.col("plan_vessel_sorties").cast(pl.Int64).alias("vessels"),
     )
-    return Parsed(rows, parsed.rejects)
+    return parsed.with_rows(rows)
 
 
 def monthly_activity(daily: pl.DataFrame) -> pl.DataFrame:

@@ -43,8 +43,8 @@ def parse_travels(content: bytes, file: str) -> Parsed:
         "remarks": text(required=False),
     }
     parsed = read_csv(content, file, columns, key=["id"])
-    return Parsed(
-        parsed.rows.select(pl.col(c).cast(t) for c, t in TRAVELS_SCHEMA.items()), parsed.rejects
+    return parsed.with_rows(
+        parsed.rows.select(pl.col(c).cast(t) for c, t in TRAVELS_SCHEMA.items())
     )
 
 
@@ -58,9 +58,7 @@ def parse_visits(content: bytes, file: str) -> Parsed:
         "description": text(required=False),
     }
     parsed = read_csv(content, file, columns, key=["id"])
-    return Parsed(
-        parsed.rows.select(pl.col(c).cast(t) for c, t in VISITS_SCHEMA.items()), parsed.rejects
-    )
+    return parsed.with_rows(parsed.rows.select(pl.col(c).cast(t) for c, t in VISITS_SCHEMA.items()))
 
 
 def us_china_meetings(travels: pl.DataFrame, visits: pl.DataFrame) -> pl.DataFrame:

@@ -17,7 +17,8 @@ Datasets (live paths are relative to https://raw.githubusercontent.com):
   by that month's trade with China (``china_trade``), which is how the bundle's
   ``DERIVED_monthly_trade_weighted_tariffs_2015-2020.csv`` was made; reading the published
   files rather than our derived one lets ``--live`` fetch them. The weights change every
-  month, so the pre-war months wobble from composition alone.
+  month, so the pre-war months wobble from composition alone. The tracker stopped in 2020, so
+  a live download re-reads the same months and never brings newer ones.
 * ``redux_china`` -- ``tradewartracker/trade-war-redux-2025``, ``country-by-time.csv``: the
   CHINA rows (one per policy-change date, 2025-02-04 to 2026-08-19) of the tracker's table of
   51 partners. Dates after the tracker's snapshot (2026-07-23 for the bundle) are scheduled
@@ -103,7 +104,7 @@ def parse_naics(dataset: str, series: str):
             .sort("date")
             .with_columns(date_precision=pl.lit("month"))
         )
-        return Parsed(_long(weighted, dataset, series), parsed.rejects)
+        return parsed.with_rows(_long(weighted, dataset, series))
 
     return parse
 
@@ -128,7 +129,7 @@ def parse_redux(content: bytes, file: str) -> Parsed:
             _long(china.rename({"effective tariff": "value_pct"}), REDUX, ADDED),
         ]
     )
-    return Parsed(rows, parsed.rejects)
+    return parsed.with_rows(rows)
 
 
 def parse_piie(content: bytes, file: str) -> Parsed:
@@ -148,7 +149,7 @@ def parse_piie(content: bytes, file: str) -> Parsed:
         {"china_avg_tariff_on_us_pct": "value_pct"}
     )
     rows = pl.concat([_long(us, PIIE, US_ON_CHINA), _long(china, PIIE, CHINA_ON_US)])
-    return Parsed(rows, parsed.rejects)
+    return parsed.with_rows(rows)
 
 
 # --------------------------------------------------------------------------- monthly splice

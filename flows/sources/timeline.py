@@ -57,7 +57,7 @@ def parse_events(content: bytes, file: str) -> Parsed:
         pl.col("date").cast(pl.Date),
         *(pl.col(c).cast(pl.String) for c in list(EVENTS_SCHEMA)[1:]),
     )
-    return Parsed(rows, parsed.rejects)
+    return parsed.with_rows(rows)
 
 
 def parse_tariff_actions(content: bytes, file: str) -> Parsed:
@@ -77,7 +77,7 @@ def parse_tariff_actions(content: bytes, file: str) -> Parsed:
         *(pl.col(c).cast(pl.String) for c in list(columns)[1:-1]),
         (pl.col("mentions_china_or_hk") == "1").alias("mentions_china_or_hk"),
     )
-    return Parsed(rows, parsed.rejects)
+    return parsed.with_rows(rows)
 
 
 def monthly_signals(frame: pl.DataFrame) -> pl.DataFrame:

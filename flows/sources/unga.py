@@ -71,7 +71,7 @@ def parse(content: bytes, file: str) -> Parsed:
         pl.col("NVotesAll").cast(pl.Int64).alias("votes"),
         *(pl.col(c).cast(pl.Float64).alias(n) for c, n in COLUMNS.items()),
     )
-    return Parsed(rows, parsed.rejects)
+    return parsed.with_rows(rows)
 
 
 def us_china_alignment(frame: pl.DataFrame) -> pl.DataFrame:

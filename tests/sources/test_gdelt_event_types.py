@@ -14,6 +14,7 @@ import polars as pl
 import pytest
 
 from flows.panel import BLOCKS, build_block
+from flows.sources.base import describe_normalised
 from flows.sources.cameo import EVENT_TYPES, LOOKUP
 from flows.sources.gdelt import COLUMNS, monthly_event_types, parse_export
 
@@ -107,6 +108,10 @@ def test_codes_without_leading_zeros_are_restored_and_counted(lines: list[list[s
     restored = parse_export(_export(stripped), "stripped.export.CSV")
     assert original.codes_normalised == 0
     assert restored.codes_normalised == changed
+    # the ingest summary's words for it
+    assert (
+        describe_normalised(restored.normalised) == f"{changed:,} CAMEO codes without leading zeros"
+    )
     assert restored.rejects.height == 0
     assert restored.rows.equals(original.rows)
 

@@ -74,7 +74,7 @@ def test_missing_column_names_the_field(data_dir: Path, tmp_path: Path) -> None:
     assert caught.value.field == "GPRC_CHN"
 
 
-def test_live_path_is_a_csv_export() -> None:
+def test_live_path_is_the_publishers_workbook() -> None:
     assert SOURCE.base_url + DATASET.live_path == (
-        "https://raw.githubusercontent.com/andreaskoul/geo_index_dcb/HEAD/data_gpr_export.csv"
+        "https://www.matteoiacoviello.com/gpr_files/data_gpr_export.xls"
     )
