@@ -21,6 +21,7 @@ from flows.fit import FitRecord, fit_model, load_config, read_panel
 from flows.forecast import ForecastRecord, forecast
 from flows.ingest import ingest
 from flows.kept_fits import record_kept
+from flows.ledger import Resolutions, resolve_due
 from flows.panel import TABLES, Panel, build_panel, frame_hash
 from flows.publish import PublishRecord, publish
 from flows.warehouse import IngestSummary, connect, read_tables, replace_tables
@@ -34,6 +35,7 @@ class PipelineResult:
     reused_fit: str | None
     forecast: ForecastRecord | None
     report: PublishRecord | None
+    resolved: Resolutions | None = None  # ledger entries the new data resolved
 
     @property
     def healthy(self) -> bool:
@@ -50,6 +52,8 @@ class PipelineResult:
         ]
         if thin:
             lines.append(f"Columns with no data: {', '.join(thin)}.")
+        if self.resolved is not None:
+            lines.append(self.resolved.describe())
         if self.reused_fit:
             lines.append(f"Reused healthy fit {self.reused_fit} (same config and panel).")
         if self.fit is not None:
@@ -105,6 +109,7 @@ def pipeline(
     db_path = Path(db_path or settings.warehouse_path())
     summary = ingest(db_path=db_path)
     panel = refresh_panel(db_path)
+    resolved = resolve_due(db_path)  # score what the new data bring, before anything is published
     config = load_config(config_path, fast)
     record_kept(settings.posterior_dir(), db_path)  # a finished fit a busy warehouse refused
     reused = reusable_fit(db_path, config.config_hash(), frame_hash(read_panel(db_path)))
@@ -113,8 +118,8 @@ def pipeline(
         record = fit_model(db_path=db_path, config_path=config_path, fast=fast)
         if not record.healthy:
             record_unhealthy_fit(record)
-            return PipelineResult(summary, panel, record, None, None, None)
+            return PipelineResult(summary, panel, record, None, None, None, resolved)
     model_run = reused or record.run_id
     forecasted = forecast(db_path=db_path, n_paths=n_paths, model_run_id=model_run)
     report = publish(db_path=db_path, forecast_run_id=forecasted.run_id, reports_dir=reports_dir)
-    return PipelineResult(summary, panel, record, reused, forecasted, report)
+    return PipelineResult(summary, panel, record, reused, forecasted, report, resolved)

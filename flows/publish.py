@@ -26,6 +26,7 @@ from prefect import flow
 
 from flows import report_folder, settings
 from flows.artifacts import record_report_artifacts
+from flows.ledger import record_forecast, track_record
 from flows.sources import SOURCES
 from flows.warehouse import connect, table_status, write_rows
 from reports import ReportData, render_html, render_index, render_markdown
@@ -140,6 +141,7 @@ def gather(con, forecast_run_id: str | None = None) -> ReportData:
         sweep=_sweep(con, fit["run_id"]),
         driver_flags=_driver_flags(con, fit["run_id"]),
         prior_only=_prior_only(con, run["run_id"]),
+        track_record=track_record(con),
         **_backtest(con),
     )
 
@@ -440,6 +442,7 @@ def publish(
             files = _files(data, con)
             show_published(reports_dir, _published(con))
         run = data.run
+        record_forecast(db_path, run.run_id)  # the ledger entry: once per run, never replaced
         build = report_folder.write_build(reports_dir, run.run_id, files)
         folder = reports_dir / run.run_id
         rows = _commit_row(db_path, _report_row(data, folder, build))

@@ -23,10 +23,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 import polars as pl
+
+if TYPE_CHECKING:
+    from reports.track_record import TrackRecord
 
 PATHWAYS: tuple[str, ...] = ("DC", "SE", "MC")
 PATHWAY_NAMES: Mapping[str, str] = {
@@ -233,6 +236,7 @@ class ReportData:
     sweep: Sweep | None = None
     backtest: pl.DataFrame | None = None
     backtest_verdicts: pl.DataFrame | None = None
+    track_record: TrackRecord | None = None  # the resolution ledger (reports.track_record)
     effect_interval: float = 0.94
 
     def __post_init__(self) -> None:
