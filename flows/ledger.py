@@ -1,11 +1,11 @@
 """The resolution ledger: every published forecast recorded once, resolved when the data come.
 
 :func:`record_forecast` (called by ``publish``) stores what a forecast run said: per forecaster
-(the model; the same fit with its driver effects switched off; the random walk; climatology,
-all from the data known at publication) and observed series, the predictive quantiles and
-quantile draws at 1, 3, 6 and 12 months and January 2029, and each question's probability
-(``data/questions.yaml``, :mod:`models.questions`). It is idempotent on the run id: a run
-already in the ledger is left as it is.
+(the model, through :mod:`models.observables`; the same fit with its driver effects switched
+off; the random walk; climatology, all from the data known at publication) and observed
+series, the predictive quantiles and quantile draws at 1, 3, 6 and 12 months and January 2029,
+and each question's probability (``data/questions.yaml``, :mod:`models.questions`). It is
+idempotent on the run id: a run already in the ledger is left as it is.
 
 :func:`resolve_due` (called by ``pipeline`` after each panel refresh) scores every stored entry
 whose month the panel now holds, with the panel's hash as the vintage that resolved it.
@@ -41,6 +41,7 @@ from models import backtest as bt
 from models import ledger
 from models import track_record as history
 from models.fit import fitted_data
+from models.observables import TransitionDraws, emissions_from_posterior
 from models.questions import (
     OPS,
     Question,
@@ -85,17 +86,22 @@ def _recorded(con, run_id: str) -> bool:
 
 
 def record_forecast(
-    db_path: Path, forecast_run_id: str, questions_path: Path | None = None
-) -> LedgerRecord:
-    """Store a forecast run's ledger entry (once; a recorded run is left as it is)."""
+    db_path: Path, forecast_run_id: str | None = None, questions_path: Path | None = None
+) -> LedgerRecord | None:
+    """Store a forecast run's ledger entry (default: the newest run, as ``publish`` picks it)
+    once; a recorded run is left as it is. None when there is no such forecast run."""
     with connect(db_path, read_only=True) as con:
+        found = con.sql(
+            "SELECT * FROM forecast_runs WHERE ? IS NULL OR run_id = ? "
+            "ORDER BY created_at DESC LIMIT 1",
+            params=[forecast_run_id, forecast_run_id],
+        ).pl()
+        if not found.height:
+            return None
+        run = found.row(0, named=True)
+        forecast_run_id = str(run["run_id"])
         if _recorded(con, forecast_run_id):
             return LedgerRecord(forecast_run_id, recorded=False)
-        run = (
-            con.sql("SELECT * FROM forecast_runs WHERE run_id = ?", params=[forecast_run_id])
-            .pl()
-            .row(0, named=True)
-        )
         panel = con.sql("SELECT * FROM panel_monthly ORDER BY month").pl()
         vintage = {
             s.source: s.last.strftime("%Y-%m") if s.last else None
@@ -185,13 +191,19 @@ def _all_draws(
     """(forecaster, series) -> (steps, N) draws of months 1..steps after the origin."""
     config = model.config
     data = fitted_data(model.data, config)
-    posterior = bt.posterior_draws(model.posterior.idata, data, config)
+    idata = model.posterior.idata
+    posterior = bt.posterior_draws(idata, data, config)
+    transitions = TransitionDraws(posterior.alpha, posterior.beta, posterior.p0)
+    emissions = emissions_from_posterior(idata, data, config)
+    n_paths = -(-N_PREDICTIVE // posterior.p0.shape[0])  # at least N_PREDICTIVE draws in all
+    paths = bt.driver_paths(data, n_paths, steps, seed) if config.drivers else None
     out: dict[tuple[str, str], np.ndarray] = {}
-    with_drivers = bt.hmm_forecast(posterior, data, steps, seed)
-    without = bt.hmm_forecast(dataclasses.replace(posterior, beta=None), data, steps, seed)
-    for name, fc in (("model", with_drivers), ("no_drivers", without)):
-        for series, paths in ledger.model_draws(fc, config.series, N_PREDICTIVE, seed).items():
-            out[(name, series)] = paths
+    for name, trans, drivers in (
+        ("model", transitions, paths),
+        ("no_drivers", dataclasses.replace(transitions, beta=None), None),
+    ):
+        draws = ledger.model_draws(trans, emissions, drivers, origin, steps, N_PREDICTIVE, seed)
+        out.update({(name, series): d for series, d in draws.items()})
     start = dt.date.fromisoformat(f"{config.start}-01")
     names = list(dict.fromkeys([*config.series, *extra]))
     window = panel.filter((pl.col("month") >= start) & (pl.col("month") <= origin))

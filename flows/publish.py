@@ -437,12 +437,12 @@ def publish(
     db_path = Path(db_path or settings.warehouse_path())
     reports_dir = Path(reports_dir or settings.var_dir() / "reports")
     with report_folder.lock(reports_dir):
+        record_forecast(db_path, forecast_run_id)  # its ledger entry, once: before it is shown
         with connect(db_path) as con:
             data = gather(con, forecast_run_id)
             files = _files(data, con)
             show_published(reports_dir, _published(con))
         run = data.run
-        record_forecast(db_path, run.run_id)  # the ledger entry: once per run, never replaced
         build = report_folder.write_build(reports_dir, run.run_id, files)
         folder = reports_dir / run.run_id
         rows = _commit_row(db_path, _report_row(data, folder, build))

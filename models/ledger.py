@@ -12,10 +12,11 @@ sample. Why not a random subset: the same N numbers always describe the same dis
 seed in the record), they keep its tails in proportion, and CRPS or the PIT computed from them
 is that of the N-point distribution closest to the full one.
 
-Scores (all lower is better): quantities get the CRPS (``models.scoring.crps_sample``, in the
-series' units) and the log score ``-log p(y)`` with ``p`` a Gaussian kernel density of the
-stored draws (Silverman's bandwidth, so it is a fixed function of the record); questions get
-the Brier score ``(p - o)^2`` and the log score ``-log(p if YES else 1 - p)``.
+Scores (all lower is better, from :mod:`models.proper_scores`): quantities get the CRPS (in
+the series' units) and the log score ``-log p(y)`` with ``p`` a Gaussian kernel density of the
+stored draws (Silverman's bandwidth, so it is a fixed function of the record), and their PIT;
+questions get the Brier score ``(p - o)^2`` and the log score of the probability given to
+what happened.
 """
 
 from __future__ import annotations
@@ -24,10 +25,9 @@ import datetime as dt
 
 import numpy as np
 
-from models import reference_forecasts
-from models.backtest import Forecast
+from models import observables, proper_scores, reference_forecasts
 from models.questions import add_months
-from models.scoring import LOG_FLOOR, crps_sample, pit_sample
+from models.scoring import pit_sample
 
 LEADS: tuple[int, ...] = (1, 3, 6, 12)  # months ahead stored for every forecast
 TERM_END = dt.date(2029, 1, 1)  # and the month the headline describes
@@ -67,69 +67,56 @@ def summary(draws: np.ndarray) -> dict[str, float]:
     }
 
 
-def kde_log_score(y: float, draws: np.ndarray) -> float:
-    """``-log p(y)`` under a Gaussian kernel density of the draws (Silverman's bandwidth).
-
-    A sample with no spread (a random walk over months that never changed) gets a bandwidth of
-    1e-6 times its scale, so its density is a near-spike: confident and wrong costs up to the
-    floor of :data:`models.scoring.LOG_FLOOR`, as it should.
-    """
-    x = np.asarray(draws, dtype=float)
-    sd = x.std(ddof=1) if x.size > 1 else 0.0
-    iqr = np.subtract(*np.quantile(x, [0.75, 0.25]))
-    spread = min(sd, iqr / 1.349) if iqr > 0 else sd
-    h = 0.9 * spread * x.size ** (-0.2)
-    h = max(h, 1e-6 * max(1.0, float(np.abs(x).max())))
-    z = (y - x) / h
-    density = np.mean(np.exp(-0.5 * z**2)) / (h * np.sqrt(2 * np.pi))
-    return float(-np.log(max(density, LOG_FLOOR)))
-
-
 def quantity_scores(y: float, draws: np.ndarray) -> dict[str, float]:
     """CRPS, log score and PIT of one observation against its stored draws."""
     x = np.asarray(draws, dtype=float)[None, :]
     obs = np.array([y], dtype=float)
     return {
-        "crps": float(crps_sample(obs, x)[0]),
-        "log_score": kde_log_score(y, x[0]),
+        "crps": float(proper_scores.crps(x, obs)[0]),
+        "log_score": float(proper_scores.log_score_kde(x, obs)[0]),
         "pit": float(pit_sample(obs, x)[0]),
     }
 
 
 def question_scores(p: float, outcome: bool) -> dict[str, float]:
     """Brier and log score of a probability of YES against the outcome."""
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"probability: must be in [0, 1], got {p}")
-    hit = p if outcome else 1.0 - p
-    return {"brier": (p - float(outcome)) ** 2, "log_score": float(-np.log(max(hit, LOG_FLOOR)))}
+    prob, event = np.array([p]), np.array([int(outcome)])
+    return {
+        "brier": float(proper_scores.brier_binary(prob, event)[0]),
+        "log_score": float(proper_scores.log_score_binary(prob, event)[0]),
+    }
 
 
 # ------------------------------------------------------------------ predictive draws
 
 
 def model_draws(
-    forecast: Forecast, series: tuple[str, ...], n: int, seed: int
+    transitions: observables.TransitionDraws,
+    emissions: tuple[observables.SeriesEmission, ...],
+    driver_paths: np.ndarray | None,
+    origin: dt.date,
+    steps: int,
+    n: int,
+    seed: int,
 ) -> dict[str, np.ndarray]:
-    """Per series, ``(H, n)`` draws of months 1..H after the origin from the HMM's predictive
-    (a Gaussian mixture over posterior draws x states per month)."""
-    if forecast.weights is None or forecast.means is None or forecast.sds is None:
-        raise ValueError("forecast: has no series predictive")
-    steps = forecast.weights.shape[0]
-    out = {}
-    for m, name in enumerate(series):
-        out[name] = np.stack(
-            [
-                reference_forecasts.mixture(
-                    forecast.weights[h],
-                    forecast.means[h, m],
-                    forecast.sds[h, m],
-                    n,
-                    seed + 1000 * m + h,
-                )
-                for h in range(steps)
-            ]
-        )
-    return out
+    """Per series, ``(steps, D * P)`` draws of months 1..steps after the origin from the
+    fit's regime paths and emissions (:func:`models.observables.observable_forecast`).
+
+    ``driver_paths`` ``(P, steps, K)`` are shared by every posterior draw (None: no drivers);
+    P paths per draw make at least ``n`` draws in all.
+    """
+    n_draws = transitions.p0.shape[0]
+    n_paths = -(-n // n_draws) if driver_paths is None else driver_paths.shape[0]
+    drivers = None
+    if driver_paths is not None:
+        drivers = np.broadcast_to(driver_paths, (n_draws, *driver_paths.shape))
+    start = np.datetime64(origin, "M")
+    forecast = observables.observable_forecast(
+        start, transitions, emissions, drivers, n_paths, seed,
+        horizons=tuple(range(1, steps + 1)), until=start + np.timedelta64(steps, "M"),
+    )  # fmt: skip
+    pooled = forecast.pooled()  # (steps, series, D * P)
+    return {name: pooled[:, m] for m, name in enumerate(forecast.series_names)}
 
 
 def reference_draws(

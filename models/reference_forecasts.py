@@ -55,14 +55,3 @@ def climatology(values: np.ndarray, n: int, seed: int) -> np.ndarray | None:
     if seen.size == 0:
         return None
     return np.random.default_rng(seed).choice(values[seen], size=n)
-
-
-def mixture(
-    weights: np.ndarray, means: np.ndarray, sds: np.ndarray, n: int, seed: int
-) -> np.ndarray:
-    """``n`` draws from a Gaussian mixture (the HMM's predictive of one series and month:
-    components are posterior draws x states, weighted by the forecast state probabilities)."""
-    weights = np.asarray(weights, dtype=float)
-    rng = np.random.default_rng(seed)
-    pick = rng.choice(weights.size, size=n, p=weights / weights.sum())
-    return rng.normal(np.asarray(means)[pick], np.asarray(sds)[pick])

@@ -1,5 +1,5 @@
 """The ledger's pure parts: horizons, stored quantile draws, the scores of a resolved entry,
-the reference forecasters' draws, and the track record's summaries."""
+the model's and the reference forecasters' draws, and the track record's summaries."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 from scipy import stats
 
-from models import ledger, reference_forecasts, track_record
+from models import ledger, observables, reference_forecasts, track_record
 from models.scoring import crps_gaussian
 
 
@@ -42,18 +42,12 @@ def test_quantity_scores_match_closed_forms_for_a_normal() -> None:
         assert found["pit"] == pytest.approx(stats.norm.cdf(y), abs=1e-3)
 
 
-def test_a_spike_that_misses_costs_the_floor_and_one_that_hits_is_cheap() -> None:
-    spike = np.full(200, 5.0)
-    assert ledger.kde_log_score(5.0, spike) < 0  # a density above 1
-    assert ledger.kde_log_score(9.0, spike) == pytest.approx(-np.log(ledger.LOG_FLOOR))
-
-
 def test_question_scores() -> None:
     assert ledger.question_scores(0.8, True) == pytest.approx(
         {"brier": 0.04, "log_score": -np.log(0.8)}
     )
     assert ledger.question_scores(0.8, False)["brier"] == pytest.approx(0.64)
-    with pytest.raises(ValueError, match="probability"):
+    with pytest.raises(ValueError, match="probabilities must lie in"):
         ledger.question_scores(1.2, True)
 
 
@@ -67,11 +61,25 @@ def test_the_random_walk_starts_from_the_last_observed_value() -> None:
     assert clim is not None and set(np.unique(clim)) <= {1.0, 2.0, 3.0, 4.0}
 
 
-def test_mixture_draws_follow_their_weights() -> None:
-    draws = reference_forecasts.mixture(
-        np.array([0.25, 0.75]), np.array([0.0, 10.0]), np.array([0.1, 0.1]), 4000, seed=3
+def test_model_draws_follow_the_regimes_and_switch_drivers_off() -> None:
+    """Synthetic two-regime emissions (means 0 and 10) with sticky transitions: starting in
+    DC, one month ahead most draws stay near 0; a driver effect pushing into MC moves them."""
+    n = 50
+    emission = observables.SeriesEmission(
+        "s", "gaussian", {"mu": np.tile([0.0, 0.0, 10.0], (n, 1)), "sigma": np.full((n, 3), 0.1)}
     )
-    assert np.mean(draws > 5) == pytest.approx(0.75, abs=0.03)
+    alpha = np.tile(np.array([[-3.0, -3.0], [-3.0, -3.0], [-6.0, 3.0]]), (n, 1, 1))
+    p0 = np.tile([1.0, 0.0, 0.0], (n, 1))
+    still = observables.TransitionDraws(alpha, None, p0)
+    origin = dt.date(2025, 8, 1)
+    calm = ledger.model_draws(still, (emission,), None, origin, 3, 1000, seed=1)["s"]
+    assert calm.shape == (3, 1000)
+    assert np.mean(calm[0] > 5) < 0.1
+    pushed = observables.TransitionDraws(alpha, np.tile([[0.0, 8.0]], (n, 1, 1)), p0)
+    paths = np.ones((20, 3, 1))  # one driver at +1 for 20 paths
+    moved = ledger.model_draws(pushed, (emission,), paths, origin, 3, 1000, seed=1)["s"]
+    assert moved.shape == (3, n * 20)
+    assert np.mean(moved[0] > 5) > 0.9
 
 
 def resolutions(rows: list[dict]) -> pl.DataFrame:

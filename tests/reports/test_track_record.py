@@ -57,7 +57,8 @@ def record(**changes: object) -> TrackRecord:
 def test_the_section_shows_scores_questions_and_charts(rendering_data: ReportData) -> None:
     html = render_html(dataclasses.replace(rendering_data, track_record=record()))
     section = html[html.index('id="track-record"') :]
-    assert "2 forecasts recorded; 40 forecast entries still open" in section
+    assert "Forecasts recorded: 2; entries still open" in section
+    assert "not yet in the data): 40." in section
     # best first within a metric, with the references named in words
     brier = section[section.index("Questions: Brier score") :]
     assert brier.index("winset") < brier.index("climatology")
