@@ -38,6 +38,7 @@ THEN, LATER = "2025-08", "2025-11"  # the forecast's month, and three months on
 LEDGER = ("ledger_entries", "ledger_quantities", "ledger_questions", "ledger_resolutions",
           "ledger_revisions")  # fmt: skip
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d/%m/%Y")
+SCENARIO_FILES = ("baseline.yaml", "calendar.yaml")
 CHROMIUM = find_chromium()
 
 
@@ -73,7 +74,8 @@ def line_date(line: bytes) -> dt.date | None:
 
 def cut_bundle(folder: Path, month: str) -> Path:
     """The bundle as published by the end of ``month``: files with later rows are cut (and
-    checked against their connector), everything else is linked."""
+    checked against their connector), everything else is linked, except the scenarios other
+    than the baseline (the ledger draws its own driver paths; more scenarios only cost time)."""
     end = month_end(month)
     cuts: dict[str, bytes] = {}
     for source in SOURCES.values():
@@ -95,6 +97,8 @@ def cut_bundle(folder: Path, month: str) -> Path:
             assert dataset.parse(cut, dataset.bundled).rows.equals(expected), dataset.bundled
             cuts[dataset.bundled] = cut
     for entry in DATA_DIR.rglob("*"):
+        if entry.parent.name == "scenarios" and entry.name not in SCENARIO_FILES:
+            continue
         target = folder / entry.relative_to(DATA_DIR)
         if entry.is_dir():
             target.mkdir(parents=True, exist_ok=True)
