@@ -28,11 +28,12 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import polars as pl
 
 from flows import settings
-from flows.forecast import ForecastError, load_fitted
+from flows.forecast import FittedModel, ForecastError, load_fitted
 from flows.ledger_store import insert_only
 from flows.panel import frame_hash
 from flows.sources import SOURCES
@@ -79,7 +80,7 @@ class LedgerRecord:
         )
 
 
-def _recorded(con, run_id: str) -> bool:
+def _recorded(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
     sql = "SELECT count(*) FROM ledger_entries WHERE run_id = ?"
     [(n,)] = con.execute(sql, [run_id]).fetchall()
     return n > 0
@@ -142,7 +143,11 @@ def record_forecast(
 
 
 def entry_frames(
-    model, panel: pl.DataFrame, questions: tuple[Question, ...], origin: dt.date, seed: int
+    model: FittedModel,
+    panel: pl.DataFrame,
+    questions: tuple[Question, ...],
+    origin: dt.date,
+    seed: int,
 ) -> dict[str, pl.DataFrame]:
     """The entry's quantity and question rows (without the run id) from every forecaster."""
     config = model.config
@@ -186,7 +191,12 @@ def entry_frames(
 
 
 def _all_draws(
-    model, panel: pl.DataFrame, extra: list[str], origin: dt.date, steps: int, seed: int
+    model: FittedModel,
+    panel: pl.DataFrame,
+    extra: list[str],
+    origin: dt.date,
+    steps: int,
+    seed: int,
 ) -> dict[tuple[str, str], np.ndarray]:
     """(forecaster, series) -> (steps, N) draws of months 1..steps after the origin."""
     config = model.config
@@ -345,7 +355,7 @@ def _revisions(resolved: pl.DataFrame, noted: pl.DataFrame, values: pl.DataFrame
 # ------------------------------------------------------------------ the report's view
 
 
-def track_record(con) -> TrackRecord | None:
+def track_record(con: duckdb.DuckDBPyConnection) -> TrackRecord | None:
     """The ledger as the report shows it; None before any forecast was recorded."""
     [(recorded,)] = con.execute("SELECT count(*) FROM ledger_entries").fetchall()
     if not recorded:
