@@ -113,7 +113,7 @@ def question_rows(record: TrackRecord) -> list[dict]:
 def reliability_chart(record: TrackRecord, chart_id: str, size: float = 300) -> str:
     """Forecast probability (x) against the share that resolved YES (y), one marker per bin
     sized by its count, with the diagonal a calibrated forecaster would sit on."""
-    left, top, plot = 48.0, 14.0, size - 70
+    left, top, plot = 48.0, 28.0, size - 84
     sx, sy = Linear(0, 1, left, left + plot), Linear(0, 1, top + plot, top)
     ticks = [0.0, 0.25, 0.5, 0.75, 1.0]
     body = [
@@ -127,7 +127,7 @@ def reliability_chart(record: TrackRecord, chart_id: str, size: float = 300) -> 
         body.append(marker(style.marker, sx(row["mean_forecast"]), sy(row["observed"]),
                            style.color, r=r))  # fmt: skip
     body.append(text(left + plot / 2, size - 6, "winset's probability of YES", anchor="middle"))
-    body.append(text(12, top + plot / 2, "resolved YES", anchor="middle", fill=MUTED))
+    body.append(text(left - 40, 12, "share resolved YES", fill=MUTED))
     label = "Reliability of winset's resolved questions: forecast probability against outcome"
     return figure(chart_id, size, size, label, "".join(body))
 
