@@ -524,7 +524,7 @@ def backtest(
             "observed series against persistence, AR(1), climatology and the no-driver model."
         ),
     ] = False,
-    since: Annotated[str, typer.Option(help="--monthly: the first origin, YYYY-MM.")] = "2012-01",
+    since: Annotated[str, typer.Option(help="--monthly: the first origin, YYYY-MM.")] = "2017-09",
     until: Annotated[
         str | None, typer.Option(help="--monthly: the last origin (default: all the data allow).")
     ] = None,

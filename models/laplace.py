@@ -20,6 +20,7 @@ A Hessian that is not positive definite (a flat direction) has its eigenvalues f
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,11 +30,11 @@ from scipy import optimize
 from models.config import ModelConfig
 from models.data import NO_LABEL, ModelData
 from models.fit import fitted_data
-from models.hmm import build_model
+from models.hmm import Prepared, build_model, prepare
 
 MIN_CURVATURE = 1e-3  # eigenvalue floor of the Hessian: an sd of at most ~30 on the raw scale
 FD_STEP = 1e-4  # central-difference step of the Hessian, unconstrained scale
-OUTPUTS = ("alpha", "beta", "mu", "sigma", "mu_data", "sigma_data", "confusion")
+PARAMETERS = ("alpha", "beta", "mu", "sigma", "confusion")
 
 
 @dataclass(frozen=True)
@@ -68,46 +69,87 @@ def _padded(data: ModelData, n_months: int) -> ModelData:
     )
 
 
-def _jax_negative_logp(model, n_months: int):
-    """-logp and its gradient as one jitted JAX function of the flat unconstrained vector,
-    with the data arrays (every constant with ``n_months`` or ``n_months - 1`` rows) turned
-    into arguments. Why: JAX bakes constants into the compiled program, so each origin's data
-    would cost a fresh XLA compilation (20-30 s on a loaded 2-core machine); as arguments, two
-    origins with the same shapes share one program, found in JAX's persistent cache."""
-    # JAX is imported here: only this fast path needs it, and it must come after
-    # models.runtime.configure() has set its cache and devices.
-    import jax
-    from pymc.sampling.jax import get_jaxified_graph
-    from pytensor.graph.replace import graph_replace
+@dataclass(frozen=True)
+class _Compiled:
+    """One model structure compiled once: -logp and its gradient in JAX with the data as
+    arguments, and the map from unconstrained values to the parameters."""
+
+    value_and_grad: Callable
+    parameters: Callable  # flat unconstrained point -> alpha, beta, mu, sigma, confusion
+    wanted: tuple[str, ...]
+    names: tuple[str, ...]
+    shapes: tuple[tuple[int, ...], ...]
+    data_shapes: tuple[tuple[int, ...], ...]
+
+
+# Compiled models by (config hash, months): every origin of a backtest with the same series
+# reuses one, so only its first origin pays the graph rewriting and the XLA compilation.
+_COMPILED: dict[tuple[str, int], _Compiled] = {}
+
+
+def _data_constants(logp, n_months: int) -> list:
+    """The data arrays inside the log density: every constant with ``n_months`` or
+    ``n_months - 1`` rows (series, mask, labels, drivers), in graph order."""
     from pytensor.graph.traversal import graph_inputs
     from pytensor.tensor.variable import TensorConstant
 
-    jax.config.update("jax_enable_x64", True)
-    logp = model.logp(jacobian=True)
-    constants = [
+    return [
         v
         for v in graph_inputs([logp])
         if isinstance(v, TensorConstant)
         and v.ndim >= 2
         and v.data.shape[0] in (n_months, n_months - 1)
     ]
+
+
+def _compile(model, n_months: int) -> _Compiled:
+    """JAX bakes constants into the compiled program, so with the data as constants each
+    origin would cost a fresh XLA compilation (20-30 s on a loaded 2-core machine); with the
+    data as arguments, and every origin padded to the same months, one program serves all."""
+    # JAX is imported here: only this fast path needs it, and it must come after
+    # models.runtime.configure() has set its cache and devices.
+    import jax
+    from pymc.sampling.jax import get_jaxified_graph
+    from pytensor.graph.replace import graph_replace
+
+    jax.config.update("jax_enable_x64", True)
+    logp = model.logp(jacobian=True)
+    constants = _data_constants(logp, n_months)
     arguments = [c.type() for c in constants]
     negative = -graph_replace(logp, dict(zip(constants, arguments, strict=True)))
     graph = get_jaxified_graph(inputs=[*model.value_vars, *arguments], outputs=[negative])
     point = model.initial_point()
-    names = [v.name for v in model.value_vars]
-    shapes = [np.shape(point[n]) for n in names]
-    sizes = [int(np.prod(s)) for s in shapes]
-    splits = np.cumsum(sizes)[:-1]
-    data = [np.asarray(c.data) for c in constants]
+    names = tuple(v.name for v in model.value_vars)
+    shapes = tuple(np.shape(point[n]) for n in names)
+    splits = np.cumsum([int(np.prod(s)) for s in shapes])[:-1]
 
     def negative_logp(x, arrays):
         parts = jax.numpy.split(x, splits)
         return graph(*(p.reshape(s) for p, s in zip(parts, shapes, strict=True)), *arrays)[0]
 
-    value_and_grad = jax.jit(jax.value_and_grad(negative_logp))
-    start = np.concatenate([np.ravel(point[n]) for n in names]).astype(float)
-    return (lambda x: value_and_grad(x, data)), start, names, shapes, sizes
+    wanted = tuple(name for name in PARAMETERS if name in model.named_vars)
+    # Outputs in terms of the value variables (through the inverse transforms), not of the
+    # random variables, which a compiled function would otherwise draw from their priors.
+    outputs = model.replace_rvs_by_values([model[name] for name in wanted])
+    fn = model.compile_fn(outputs, inputs=model.value_vars, on_unused_input="ignore")
+
+    def parameters(x: np.ndarray) -> list:
+        parts = np.split(x, splits)
+        return fn({n: p.reshape(s) for n, p, s in zip(names, parts, shapes, strict=True)})
+
+    return _Compiled(
+        jax.jit(jax.value_and_grad(negative_logp)),
+        parameters,
+        wanted,
+        names,
+        shapes,
+        tuple(c.data.shape for c in constants),
+    )
+
+
+def _initial(model, compiled: _Compiled) -> np.ndarray:
+    point = model.initial_point()
+    return np.concatenate([np.ravel(point[n]) for n in compiled.names]).astype(float)
 
 
 def _hessian(grad, x: np.ndarray) -> np.ndarray:
@@ -133,13 +175,19 @@ def fit_laplace(
     ``pad_to`` months (at least the data's) give every origin of a backtest the same shapes."""
     started = time.perf_counter()
     n_months = max(pad_to or 0, data.n_months)
-    model = build_model(_padded(data, n_months), config)
-    value_and_grad, start, names, shapes, sizes = _jax_negative_logp(model, n_months)
-    if warm_start is not None and warm_start.shape == start.shape:
-        start = warm_start
+    padded = _padded(data, n_months)
+    model = build_model(padded, config)
+    key = (config.config_hash(), n_months)
+    arrays = [np.asarray(c.data) for c in _data_constants(model.logp(jacobian=True), n_months)]
+    compiled = _COMPILED.get(key)
+    if compiled is None or compiled.data_shapes != tuple(a.shape for a in arrays):
+        compiled = _COMPILED[key] = _compile(model, n_months)
+    size = sum(int(np.prod(s)) for s in compiled.shapes)
+    warm = warm_start is not None and warm_start.shape == (size,)
+    start = warm_start if warm else _initial(model, compiled)
 
     def objective(x: np.ndarray) -> tuple[float, np.ndarray]:
-        value, gradient = value_and_grad(x)
+        value, gradient = compiled.value_and_grad(x, arrays)
         value, gradient = float(value), np.asarray(gradient, dtype=float)
         if not (np.isfinite(value) and np.all(np.isfinite(gradient))):
             return np.inf, np.zeros_like(x)  # makes the line search step back
@@ -154,7 +202,7 @@ def fit_laplace(
     unconstrained = result.x + (rng.standard_normal((n_draws, result.x.size)) / np.sqrt(eigval)) @ (
         eigvec.T
     )
-    posterior = _constrained(model, unconstrained, names, shapes, sizes)
+    posterior = _posterior(model, compiled, unconstrained, prepare(padded, config))
     return LaplaceFit(
         xr.DataTree.from_dict({"posterior": posterior}),
         fitted_data(data, config),
@@ -166,25 +214,19 @@ def fit_laplace(
     )
 
 
-def _constrained(model, draws: np.ndarray, names, shapes, sizes) -> xr.Dataset:
-    """The model's own transforms and deterministics applied to each unconstrained draw."""
-    wanted = [name for name in OUTPUTS if name in model.named_vars]
-    # Outputs in terms of the value variables (through the inverse transforms), not of the
-    # random variables, which a compiled function would otherwise draw from their priors.
-    outputs = model.replace_rvs_by_values([model[name] for name in wanted])
-    fn = model.compile_fn(outputs, inputs=model.value_vars, on_unused_input="ignore")
-    splits = np.cumsum(sizes)[:-1]
-    values: dict[str, list[np.ndarray]] = {name: [] for name in wanted}
+def _posterior(model, compiled: _Compiled, draws: np.ndarray, prep: Prepared) -> xr.Dataset:
+    """Each unconstrained draw through the model's transforms, and the state means and sds in
+    data units (as the model's ``mu_data``/``sigma_data``, from this origin's standardisation)."""
+    values: dict[str, list[np.ndarray]] = {name: [] for name in compiled.wanted}
     for x in draws:
-        point = {
-            n: part.reshape(s)
-            for n, part, s in zip(names, np.split(x, splits), shapes, strict=True)
-        }
-        for name, value in zip(wanted, fn(point), strict=True):
+        for name, value in zip(compiled.wanted, compiled.parameters(x), strict=True):
             values[name].append(np.asarray(value))
+    stacked = {name: np.stack(v)[None] for name, v in values.items()}
+    stacked["mu_data"] = stacked["mu"] * prep.scale[:, None] + prep.center[:, None]
+    stacked["sigma_data"] = stacked["sigma"] * prep.scale[:, None]
     variables = {}
-    for name in wanted:
-        dims = model.named_vars_to_dims.get(name, ())
-        variables[name] = (("chain", "draw", *dims), np.stack(values[name])[None])
+    for name, value in stacked.items():
+        dims = model.named_vars_to_dims.get(name, ("series", "state"))
+        variables[name] = (("chain", "draw", *dims), value)
     coords = {k: list(v) for k, v in model.coords.items() if v is not None}
     return xr.Dataset(variables, coords={**coords, "chain": [0], "draw": np.arange(len(draws))})

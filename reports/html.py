@@ -110,6 +110,8 @@ def _charts(data: ReportData) -> dict[str, Markup | list[tuple[str, Markup]]]:
         )
     if data.sweep is not None:
         out["sweep"] = Markup(charts.sweep_chart(data.sweep, "sweep"))
+    if data.evaluation is not None and data.evaluation.pit.height:
+        out["pit"] = Markup(charts.pit_chart(data.evaluation.pit, "evaluation-pit"))
     return out
 
 
@@ -133,6 +135,7 @@ def render_html(data: ReportData) -> str:
             else []
         ),
         sweep_rows=view.sweep_rows(data.sweep) if data.sweep is not None else [],
+        evaluation=(view.evaluation_tables(data.evaluation) if data.evaluation is not None else []),
         window_years=DRIVER_WINDOW_YEARS,
     )
 
