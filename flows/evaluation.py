@@ -69,9 +69,10 @@ def monthly_origins(since: str, until: str | None, panel_end: dt.date) -> list[d
         raise ValueError(
             f"since/until: expected months as YYYY-MM, got {since!r}, {until!r}"
         ) from None
-    end = np.datetime64(panel_end, "M") - 1
+    one = np.timedelta64(1, "M")
+    end = np.datetime64(panel_end, "M") - one
     stop = min(np.datetime64(last, "M"), end) if last else end
-    months = np.arange(np.datetime64(first, "M"), stop + 1)
+    months = np.arange(np.datetime64(first, "M"), stop + one, one)
     if months.size == 0:
         raise ValueError(f"since: {since} leaves no origin before the panel's last month")
     return [m.astype("datetime64[D]").astype(dt.date) for m in months]

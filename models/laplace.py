@@ -3,12 +3,14 @@
 Why not NUTS at every origin: a monthly backtest refits two models at well over a hundred
 origins; even fast NUTS (2 chains x 500 draws) costs about 17 s per fit on two cores, which is
 over an hour for the evaluation alone. Here the same PyMC model (:func:`models.hmm.build_model`,
-untouched) is compiled once per origin to a JAX log density, its mode is found with L-BFGS on
+untouched) is compiled to a JAX log density with the data as arguments (once per model
+structure, shared by every origin padded to the same months), its mode is found with L-BFGS on
 the unconstrained scale (warm-started from the previous origin's mode when the parameters have
 the same shapes), and the posterior is approximated by a Gaussian there, with the covariance
-the inverse of a finite-difference Hessian of the exact gradient (a compiled JAX Hessian costs
-several seconds more per origin). Draws are mapped back through the model's own transforms and
-deterministics, so everything downstream reads them as it reads a NUTS posterior.
+the inverse of a finite-difference Hessian of the exact gradient (a compiled JAX Hessian cost
+several seconds more to compile). Draws are mapped back through the model's own transforms, and
+the state means and sds to data units, so everything downstream reads them as it reads a NUTS
+posterior.
 
 What it gives up: a Gaussian on the unconstrained scale cannot show a second mode (the label
 switching the ordered means prevent) or strong skew; how much this moves the forecasts is
