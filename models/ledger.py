@@ -110,10 +110,9 @@ def model_draws(
     drivers = None
     if driver_paths is not None:
         drivers = np.broadcast_to(driver_paths, (n_draws, *driver_paths.shape))
-    start = np.datetime64(origin, "M")
     forecast = observables.observable_forecast(
-        start, transitions, emissions, drivers, n_paths, seed,
-        horizons=tuple(range(1, steps + 1)), until=start + np.timedelta64(steps, "M"),
+        np.datetime64(origin, "M"), transitions, emissions, drivers, n_paths, seed,
+        horizons=tuple(range(1, steps + 1)), until=None,  # every month 1..steps, no other
     )  # fmt: skip
     pooled = forecast.pooled()  # (steps, series, D * P)
     return {name: pooled[:, m] for m, name in enumerate(forecast.series_names)}

@@ -126,11 +126,15 @@ def simulate_states(
 
 
 def leads_for(
-    origin: np.datetime64, horizons: Sequence[int] = HORIZONS, until: np.datetime64 = END_OF_TERM
+    origin: np.datetime64,
+    horizons: Sequence[int] = HORIZONS,
+    until: np.datetime64 | None = END_OF_TERM,
 ) -> tuple[tuple[int, ...], tuple[str, ...]]:
     """Months ahead to forecast and their labels: each horizon, and ``until`` (labelled by its
-    month) when it lies after the origin."""
+    month) when it lies after the origin (``None``: the horizons only, as in backtests)."""
     leads, labels = list(horizons), [f"{h}m" for h in horizons]
+    if until is None:
+        return tuple(leads), tuple(labels)
     ahead = int((np.datetime64(until, "M") - np.datetime64(origin, "M")).astype(int))
     if ahead >= 1 and ahead not in leads:
         leads.append(ahead)
@@ -175,7 +179,7 @@ def observable_forecast(
     n_paths: int,
     seed: int,
     horizons: Sequence[int] = HORIZONS,
-    until: np.datetime64 = END_OF_TERM,
+    until: np.datetime64 | None = END_OF_TERM,
 ) -> ObservableForecast:
     """Simulate regime paths and draw every series at each lead.
 

@@ -110,14 +110,16 @@ def _charts(data: ReportData) -> dict[str, Markup | list[tuple[str, Markup]] | N
         )
     if data.sweep is not None:
         out["sweep"] = Markup(charts.sweep_chart(data.sweep, "sweep"))
+    if data.evaluation is not None and data.evaluation.pit.height:
+        out["pit"] = Markup(charts.pit_chart(data.evaluation.pit, "evaluation-pit"))
     record = data.track_record
     if record is not None:
         reliable = record.reliability.height > 0
-        out["reliability"] = (
+        out["track_reliability"] = (
             Markup(track_record.reliability_chart(record, "reliability")) if reliable else None
         )
         pits = sum(record.pit_counts) > 0
-        out["pit"] = Markup(track_record.pit_chart(record, "pit")) if pits else None
+        out["track_pit"] = Markup(track_record.pit_chart(record, "pit")) if pits else None
     return out
 
 
@@ -141,6 +143,7 @@ def render_html(data: ReportData) -> str:
             else []
         ),
         sweep_rows=view.sweep_rows(data.sweep) if data.sweep is not None else [],
+        evaluation=(view.evaluation_tables(data.evaluation) if data.evaluation is not None else []),
         track_scores=track_record.score_tables(data.track_record) if data.track_record else [],
         track_questions=(
             track_record.question_rows(data.track_record) if data.track_record else []
