@@ -525,12 +525,37 @@ def backtest(
     quarterly: Annotated[
         bool, typer.Option(help="Every quarter end from the first origin to the last.")
     ] = False,
+    monthly: Annotated[
+        bool,
+        typer.Option(
+            help="Every month from --since as an origin (fast approximate fits), scored on the "
+            "observed series against persistence, AR(1), climatology and the no-driver model."
+        ),
+    ] = False,
+    since: Annotated[str, typer.Option(help="--monthly: the first origin, YYYY-MM.")] = "2017-09",
+    until: Annotated[
+        str | None, typer.Option(help="--monthly: the last origin (default: all the data allow).")
+    ] = None,
+    draws: Annotated[int, typer.Option(min=10, help="--monthly: posterior draws per fit.")] = 100,
+    paths: Annotated[int, typer.Option(min=1, help="--monthly: regime paths per draw.")] = 20,
+    nuts_check: Annotated[
+        int, typer.Option(min=0, help="--monthly: also fit NUTS at this many origins and compare.")
+    ] = 0,
     config: ConfigOption = None,
     db: DbOption = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Rolling-origin backtest: refit at each origin on what was known then, score what followed."""
     _orchestrate(verbose)
+    if monthly:
+        from flows.evaluation import EvaluationSettings, evaluation
+
+        record = _run(
+            "Evaluating", evaluation, db_path=db, since=since, until=until, config_path=config,
+            run=EvaluationSettings(draws=draws, paths=paths), nuts_check=nuts_check,
+        )  # fmt: skip
+        out.print(record.describe(), highlight=False, soft_wrap=True)
+        return
     from flows.backtest import backtest as backtest_flow
 
     # ",,," is an empty list, which the flow refuses, not "the defaults"

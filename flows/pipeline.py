@@ -27,6 +27,7 @@ from flows.fit import FitRecord, fit_model, load_config, read_panel
 from flows.forecast import ForecastRecord, forecast
 from flows.ingest import LiveOptions, ingest
 from flows.kept_fits import record_kept
+from flows.ledger import Resolutions, resolve_due
 from flows.panel import TABLES, Panel, build_panel, frame_hash
 from flows.publish import PublishRecord, publish
 from flows.refresh import read_staleness
@@ -43,6 +44,7 @@ class PipelineResult:
     forecast: ForecastRecord | None
     report: PublishRecord | None
     staleness: Staleness = field(default_factory=Staleness)
+    resolved: Resolutions | None = None  # ledger entries the new data resolved
 
     @property
     def healthy(self) -> bool:
@@ -63,6 +65,8 @@ class PipelineResult:
         ]
         if thin:
             lines.append(f"Columns with no data: {', '.join(thin)}.")
+        if self.resolved is not None:
+            lines.append(self.resolved.describe())
         if self.reused_fit:
             lines.append(f"Reused healthy fit {self.reused_fit} (same config and panel).")
         if self.fit is not None:
@@ -131,6 +135,7 @@ def pipeline(
     panel = refresh_panel(db_path)
     with connect(db_path, read_only=True) as con:
         stale = read_staleness(con)
+    resolved = resolve_due(db_path)  # score what the new data bring, before anything is published
     config = load_config(config_path, fast)
     record_kept(settings.posterior_dir(), db_path)  # a finished fit a busy warehouse refused
     reused = reusable_fit(db_path, config.config_hash(), frame_hash(read_panel(db_path)))
@@ -139,8 +144,8 @@ def pipeline(
         record = fit_model(db_path=db_path, config_path=config_path, fast=fast)
         if not record.healthy:
             record_unhealthy_fit(record)
-            return PipelineResult(summary, panel, record, None, None, None, stale)
+            return PipelineResult(summary, panel, record, None, None, None, stale, resolved)
     model_run = reused or record.run_id
     forecasted = forecast(db_path=db_path, n_paths=n_paths, model_run_id=model_run)
     report = publish(db_path=db_path, forecast_run_id=forecasted.run_id, reports_dir=reports_dir)
-    return PipelineResult(summary, panel, record, reused, forecasted, report, stale)
+    return PipelineResult(summary, panel, record, reused, forecasted, report, stale, resolved)

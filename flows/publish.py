@@ -27,11 +27,12 @@ from prefect import flow
 
 from flows import report_folder, settings
 from flows.artifacts import record_report_artifacts
+from flows.ledger import record_forecast, track_record
 from flows.refresh import read_staleness
 from flows.sources import SOURCES
 from flows.warehouse import connect, table_status, write_rows
 from reports import ReportData, render_html, render_index, render_markdown
-from reports.content import Headline, Previous, RunEntry, RunInfo, Sweep
+from reports.content import Evaluation, Headline, Previous, RunEntry, RunInfo, Sweep
 
 ASSUMPTIONS = (
     "Pathways are the hidden states of a monthly Markov model fitted from January 2009; a "
@@ -147,7 +148,9 @@ def gather(con, forecast_run_id: str | None = None) -> ReportData:
         prior_only=_prior_only(con, run["run_id"]),
         driver_inputs=_driver_inputs(config),
         origin_lag_limit=CARRY_MONTHS,
+        track_record=track_record(con),
         **_backtest(con),
+        evaluation=_evaluation(con),
     )
 
 
@@ -242,6 +245,27 @@ def _freshness(con) -> pl.DataFrame:
             "last_date": [r.last for r in rows],
             "last_ingest": [r.last_ingested_at for r in rows],
         }
+    )
+
+
+def _evaluation(con) -> Evaluation | None:
+    """The newest many-origin evaluation: its headline, skill, interval coverage and PIT."""
+    from models.evaluation import coverage_table, pit_histogram
+
+    run = _one(con, "SELECT * FROM evaluation_runs ORDER BY created_at DESC LIMIT 1", [])
+    if run is None:
+        return None
+    params = [run["evaluation_id"]]
+    scores = con.sql("SELECT * FROM evaluation_scores WHERE evaluation_id = ?", params=params).pl()
+    skill = con.sql("SELECT * FROM evaluation_skill WHERE evaluation_id = ?", params=params).pl()
+    return Evaluation(
+        headline=run["headline"],
+        origins=run["origins"],
+        first_origin=run["first_origin"],
+        last_origin=run["last_origin"],
+        skill=skill,
+        coverage=coverage_table(scores),
+        pit=pit_histogram(scores.filter(pl.col("model").is_in(["hmm", "persistence"]))),
     )
 
 
@@ -460,6 +484,7 @@ def publish(
     db_path = Path(db_path or settings.warehouse_path())
     reports_dir = Path(reports_dir or settings.var_dir() / "reports")
     with report_folder.lock(reports_dir):
+        record_forecast(db_path, forecast_run_id)  # its ledger entry, once: before it is shown
         with connect(db_path) as con:
             data = gather(con, forecast_run_id)
             files = _files(data, con)

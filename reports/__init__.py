@@ -7,6 +7,7 @@ No Prefect, DuckDB, flows imports, files or network: the flows build a
 from reports.content import (
     ContentError,
     Estimate,
+    Evaluation,
     Headline,
     Previous,
     ReportData,
@@ -22,6 +23,7 @@ from reports.markdown import render_markdown
 __all__ = [
     "ContentError",
     "Estimate",
+    "Evaluation",
     "Headline",
     "Previous",
     "ReportData",

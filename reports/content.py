@@ -23,10 +23,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 import polars as pl
+
+if TYPE_CHECKING:
+    from reports.track_record import TrackRecord
 
 PATHWAYS: tuple[str, ...] = ("DC", "SE", "MC")
 PATHWAY_NAMES: Mapping[str, str] = {
@@ -170,6 +173,34 @@ class Staleness:
 
 
 @dataclass(frozen=True)
+class Evaluation:
+    """The newest many-origin evaluation on observables (``winset backtest --monthly``).
+
+    ``headline`` is :func:`models.evaluation.headline`'s sentence; ``skill``: model,
+    reference, target, lead, metric, origins, mean_diff, lower, upper, skill (differences
+    ``model - reference``, below 0 favours the model; 90% Diebold–Mariano intervals);
+    ``coverage``: model, lead, n, cover50, cover90; ``pit``: model, lead, bin, share.
+    """
+
+    headline: str
+    origins: int
+    first_origin: dt.date
+    last_origin: dt.date
+    skill: pl.DataFrame
+    coverage: pl.DataFrame
+    pit: pl.DataFrame
+
+    def __post_init__(self) -> None:
+        _require(
+            self.skill,
+            "evaluation skill",
+            ("model", "reference", "target", "lead", "metric", "mean_diff", "lower", "upper"),
+        )
+        _require(self.coverage, "evaluation coverage", ("model", "lead", "n", "cover50", "cover90"))
+        _require(self.pit, "evaluation pit", ("model", "lead", "bin", "share"))
+
+
+@dataclass(frozen=True)
 class Sweep:
     """A parameter sweep run against one fitted posterior.
 
@@ -233,7 +264,8 @@ class ReportData:
     - ``backtest`` (optional): model, horizon (months ahead), metric, score, low, high;
     - ``backtest_verdicts`` (optional): metric, reference (``persistence`` or
       ``no_drivers``), better, worse, unclear (lists of horizons: the driver model against the
-      reference, from ``models.backtest.skill_verdicts``).
+      reference, from ``models.backtest.skill_verdicts``);
+    - ``evaluation`` (optional): the newest many-origin evaluation on observables.
 
     Plain values: ``diagnostics`` is ``Diagnostics.as_dict()`` (nested dicts are flattened
     for display); ``assumptions`` are sentences stating what the model assumes;
@@ -266,6 +298,8 @@ class ReportData:
     sweep: Sweep | None = None
     backtest: pl.DataFrame | None = None
     backtest_verdicts: pl.DataFrame | None = None
+    evaluation: Evaluation | None = None
+    track_record: TrackRecord | None = None  # the resolution ledger (reports.track_record)
     effect_interval: float = 0.94
     staleness: Staleness = field(default_factory=Staleness)
     driver_inputs: Mapping[str, str] = field(default_factory=dict)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from reports import charts, fmt, view
+from reports import charts, fmt, track_record, view
 from reports.content import PATHWAY_NAMES, PATHWAYS, ReportData, RunEntry, driver_name
 
 FILTERS = {
@@ -44,12 +44,12 @@ _ENV = Environment(
 _ENV.filters.update(FILTERS)
 
 
-def _charts(data: ReportData) -> dict[str, Markup | list[tuple[str, Markup]]]:
+def _charts(data: ReportData) -> dict[str, Markup | list[tuple[str, Markup]] | None]:
     """Every chart of the report, keyed by section; optional ones only when data exist."""
     head = data.headline.scenario
     title = view.scenario_title(data, head)
     monthly = data.monthly
-    out: dict[str, Markup | list[tuple[str, Markup]]] = {
+    out: dict[str, Markup | list[tuple[str, Markup]] | None] = {
         "fan": Markup(
             charts.fan_chart(
                 monthly.filter(monthly["scenario"] == head),
@@ -110,6 +110,16 @@ def _charts(data: ReportData) -> dict[str, Markup | list[tuple[str, Markup]]]:
         )
     if data.sweep is not None:
         out["sweep"] = Markup(charts.sweep_chart(data.sweep, "sweep"))
+    if data.evaluation is not None and data.evaluation.pit.height:
+        out["pit"] = Markup(charts.pit_chart(data.evaluation.pit, "evaluation-pit"))
+    record = data.track_record
+    if record is not None:
+        reliable = record.reliability.height > 0
+        out["track_reliability"] = (
+            Markup(track_record.reliability_chart(record, "reliability")) if reliable else None
+        )
+        pits = sum(record.pit_counts) > 0
+        out["track_pit"] = Markup(track_record.pit_chart(record, "pit")) if pits else None
     return out
 
 
@@ -135,6 +145,11 @@ def render_html(data: ReportData) -> str:
             else []
         ),
         sweep_rows=view.sweep_rows(data.sweep) if data.sweep is not None else [],
+        evaluation=(view.evaluation_tables(data.evaluation) if data.evaluation is not None else []),
+        track_scores=track_record.score_tables(data.track_record) if data.track_record else [],
+        track_questions=(
+            track_record.question_rows(data.track_record) if data.track_record else []
+        ),
         window_years=DRIVER_WINDOW_YEARS,
     )
 

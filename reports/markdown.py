@@ -12,7 +12,7 @@ import re
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from reports import view
+from reports import track_record, view
 from reports.content import PATHWAYS, ReportData
 from reports.html import FILTERS
 
@@ -47,4 +47,5 @@ def render_markdown(data: ReportData) -> str:
         scenario_rows=view.scenario_rows(data),
         attribution_rows=view.attribution_rows(data),
         carried=view.carried_at_origin(data),
+        track_scores=track_record.score_tables(data.track_record) if data.track_record else [],
     )

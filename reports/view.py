@@ -19,6 +19,7 @@ from reports.content import (
     PATHWAY_NAMES,
     PATHWAYS,
     Estimate,
+    Evaluation,
     ReportData,
     RunEntry,
     Sweep,
@@ -289,6 +290,47 @@ def backtest_tables(backtest: pl.DataFrame) -> list[BacktestTable]:
             )
         tables.append(BacktestTable(metric, horizons, rows))
     return tables
+
+
+EVALUATION_MODELS = ("hmm", "hmm_no_drivers")
+
+
+def evaluation_tables(evaluation: Evaluation) -> list[BacktestTable]:
+    """Two tables, leads across: the summed log score of every series against each reference
+    (both regime models), and the driver model's CRPS against persistence per series; each
+    cell is the mean difference ``model - reference`` and its 90% interval."""
+    skill = evaluation.skill
+    leads = sorted(set(skill["lead"].to_list()))
+
+    def cells(part: pl.DataFrame) -> list[tuple[float, float, float] | None]:
+        by_lead = {r["lead"]: r for r in part.iter_rows(named=True)}
+        return [
+            (by_lead[h]["mean_diff"], by_lead[h]["lower"], by_lead[h]["upper"])
+            if h in by_lead
+            else None
+            for h in leads
+        ]
+
+    summed = skill.filter((pl.col("target") == "all") & (pl.col("metric") == "log_score"))
+    log_rows = []
+    for model in EVALUATION_MODELS:
+        for ref in dict.fromkeys(summed["reference"].to_list()):
+            part = summed.filter((pl.col("model") == model) & (pl.col("reference") == ref))
+            if part.height and ref not in EVALUATION_MODELS[: EVALUATION_MODELS.index(model)]:
+                log_rows.append((f"{model} − {ref}", cells(part)))
+    crps = skill.filter(
+        (pl.col("model") == "hmm")
+        & (pl.col("reference") == "persistence")
+        & (pl.col("metric") == "crps")
+    )
+    crps_rows = [
+        (f"{target}: hmm − persistence", cells(crps.filter(pl.col("target") == target)))
+        for target in sorted(set(crps["target"].to_list()))
+    ]
+    return [
+        BacktestTable("Log score, all series summed (per month)", leads, log_rows),
+        BacktestTable("CRPS per series (the series' units)", leads, crps_rows),
+    ]
 
 
 def sweep_rows(sweep: Sweep) -> list[tuple[list[Any], dict[str, Estimate]]]:
