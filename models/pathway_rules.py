@@ -293,17 +293,3 @@ def labels_frame(months: np.ndarray, labels: np.ndarray) -> pl.DataFrame:
             "pathway": pl.String,
         },
     )
-
-
-def counts_by_year(classification: pl.DataFrame) -> pl.DataFrame:
-    """Per year: months with a pathway (classifiable), quiet, unclassifiable, and per pathway."""
-    return (
-        classification.group_by(pl.col("month").dt.year().alias("year"))
-        .agg(
-            pl.col("pathway").is_not_null().sum().alias("classified"),
-            (pl.col("rule") == QUIET).sum().alias("quiet"),
-            (pl.col("rule") == UNCLASSIFIABLE).sum().alias(UNCLASSIFIABLE),
-            *((pl.col("pathway") == s).sum().alias(s) for s in STATES),
-        )
-        .sort("year")
-    )

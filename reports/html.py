@@ -142,6 +142,7 @@ def render_html(data: ReportData) -> str:
         ),
         sweep_rows=view.sweep_rows(data.sweep) if data.sweep is not None else [],
         disagreements=view.disagreements(data.pathway_check),
+        classified_years=view.classified_by_year(data.pathway_check),
         window_years=DRIVER_WINDOW_YEARS,
     )
 

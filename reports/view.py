@@ -258,6 +258,20 @@ def disagreements(check: PathwayCheck | None) -> list[dict[str, Any]]:
     return list(months.sort("month").iter_rows(named=True))
 
 
+def classified_by_year(check: PathwayCheck | None) -> list[dict[str, Any]]:
+    """Per year of the fit: months the rules classify, per pathway, and months they cannot
+    judge (quiet or unclassifiable), so a reader sees where the agreement comes from."""
+    if check is None:
+        return []
+    years = check.months.group_by(pl.col("month").dt.year().alias("year")).agg(
+        pl.col("rules").is_not_null().sum().alias("classified"),
+        *((pl.col("rules") == p).sum().alias(p) for p in PATHWAYS),
+        (pl.col("rule") == "quiet").sum().alias("quiet"),
+        (pl.col("rule") == "unclassifiable").sum().alias("unclassifiable"),
+    )
+    return list(years.filter(pl.col("classified") > 0).sort("year").iter_rows(named=True))
+
+
 def flat_diagnostics(values: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
     """Nested diagnostics as (dotted key, value) pairs, in the dict's own order."""
     out: list[tuple[str, Any]] = []

@@ -10,7 +10,7 @@ import polars as pl
 
 from reports import render_html, render_markdown
 from reports.content import ReportData
-from reports.view import disagreements
+from reports.view import classified_by_year, disagreements
 
 FAILURE = "the most likely path agrees with the pathway rules in 55% of 40 classifiable months"
 
@@ -83,3 +83,14 @@ def test_a_prior_determined_headline_says_so_with_the_range(
     assert "prior-determined</h2>" not in render_html(calm)
     assert "Not prior-determined" in render_html(calm)
     assert "prior-determined" not in render_html(rendering_data)
+
+
+def test_months_per_year_add_up(full_rendering_data: ReportData) -> None:
+    check = full_rendering_data.pathway_check
+    assert check is not None
+    years = classified_by_year(check)
+    assert sum(y["classified"] for y in years) == check.months["rules"].is_not_null().sum()
+    for y in years:
+        assert y["DC"] + y["SE"] + y["MC"] == y["classified"]
+    table = render_html(full_rendering_data).split('id="classified-years"')[1]
+    assert table.split("</table>")[0].count("<tr>") == len(years) + 1
