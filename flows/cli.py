@@ -308,23 +308,27 @@ def status(
 
 
 def _print_status(db: Path | None, *, as_json: bool = False) -> None:
+    from flows.pathway_report import fit_validity_line
     from flows.refresh import read_staleness, refresh_states
     from flows.sources import SOURCES
     from flows.status_view import stale_lines, status_json, status_table
     from flows.warehouse import connect, table_status
 
-    def read() -> tuple[list, dict, Any]:
+    def read() -> tuple[list, dict, Any, str | None]:
         with connect(Path(db or settings.warehouse_path()), read_only=True) as con:
             states = refresh_states(con)
-            return table_status(con, list(SOURCES.values())), states, read_staleness(con)
+            rows = table_status(con, list(SOURCES.values()))
+            return rows, states, read_staleness(con), fit_validity_line(con)
 
-    rows, states, staleness = _run("Reading the warehouse", read)
+    rows, states, staleness, fit_line = _run("Reading the warehouse", read)
     if as_json:
         out.print_json(json.dumps(status_json(rows, states)))
         return
     out.print(status_table(f"winset warehouse: {db or settings.warehouse_path()}", rows, states))
     for line in stale_lines(states, staleness):
         out.print(line, highlight=False, soft_wrap=True)
+    if fit_line:
+        out.print(fit_line, highlight=False, soft_wrap=True)
 
 
 FastOption = Annotated[

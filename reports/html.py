@@ -120,6 +120,14 @@ def _charts(data: ReportData) -> dict[str, Markup | list[tuple[str, Markup]] | N
         )
         pits = sum(record.pit_counts) > 0
         out["track_pit"] = Markup(track_record.pit_chart(record, "pit")) if pits else None
+    if data.pathway_check is not None:
+        out["pathway_strip"] = Markup(
+            charts.pathway_strip(
+                data.pathway_check.months,
+                "pathway-strip",
+                "Each month by the essay's rules and the model's most likely pathway",
+            )
+        )
     return out
 
 
@@ -150,6 +158,8 @@ def render_html(data: ReportData) -> str:
         track_questions=(
             track_record.question_rows(data.track_record) if data.track_record else []
         ),
+        disagreements=view.disagreements(data.pathway_check),
+        classified_years=view.classified_by_year(data.pathway_check),
         window_years=DRIVER_WINDOW_YEARS,
     )
 

@@ -20,6 +20,7 @@ from reports.content import (
     PATHWAYS,
     Estimate,
     Evaluation,
+    PathwayCheck,
     ReportData,
     RunEntry,
     Sweep,
@@ -245,6 +246,32 @@ def event_agreement(events: pl.DataFrame, regimes: pl.DataFrame) -> EventAgreeme
             agree += row["model_pathway"] == code
         rows.append(row)
     return EventAgreement(rows, agree, signalled)
+
+
+def disagreements(check: PathwayCheck | None) -> list[dict[str, Any]]:
+    """The classified months where the model's most likely pathway is not the rules' one,
+    with the rule that fired and its evidence, so a reader can check each by hand."""
+    if check is None:
+        return []
+    months = check.months.filter(
+        pl.col("rules").is_not_null() & pl.col("model").is_not_null()
+        & (pl.col("rules") != pl.col("model"))
+    )  # fmt: skip
+    return list(months.sort("month").iter_rows(named=True))
+
+
+def classified_by_year(check: PathwayCheck | None) -> list[dict[str, Any]]:
+    """Per year of the fit: months the rules classify, per pathway, and months they cannot
+    judge (quiet or unclassifiable), so a reader sees where the agreement comes from."""
+    if check is None:
+        return []
+    years = check.months.group_by(pl.col("month").dt.year().alias("year")).agg(
+        pl.col("rules").is_not_null().sum().alias("classified"),
+        *((pl.col("rules") == p).sum().alias(p) for p in PATHWAYS),
+        (pl.col("rule") == "quiet").sum().alias("quiet"),
+        (pl.col("rule") == "unclassifiable").sum().alias("unclassifiable"),
+    )
+    return list(years.filter(pl.col("classified") > 0).sort("year").iter_rows(named=True))
 
 
 def flat_diagnostics(values: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:

@@ -52,11 +52,13 @@ def test_report_in_chromium(report_file: Path) -> None:
     assert errors == []
     assert requests == [url]  # the page itself and nothing else: no fonts, images, scripts
     lines = [line.strip() for line in headline.splitlines() if line.strip()]
-    assert lines[0] == "Headline: Baseline (calendar only), January 2029"
+    # the full fixture's prior sweep moved P(DC) 17 points: the headline says so
+    assert lines[0] == "Headline: Baseline (calendar only), January 2029: prior-determined"
+    assert any("ranges 21%–38% across the prior sweep" in line for line in lines)
     assert "Decoupling (DC)" in lines and "32%" in lines and "90% interval 20–45%" in lines
     assert any(line.startswith("Conditional on the assumed effect sizes") for line in lines)
     assert overflow <= 0
-    assert len(charts) == 10 and min(charts) > 100  # every chart laid out at a readable size
+    assert len(charts) == 11 and min(charts) > 100  # every chart laid out at a readable size
     assert nav_in_print == "none"
     assert (ARTIFACTS / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -11,7 +11,14 @@ import polars as pl
 import pytest
 
 from flows.sources.base import Dataset, Parsed, SourceError
-from flows.sources.timeline import SIGNALS, SOURCE, TARIFF_ACTIONS, monthly_signals
+from flows.sources.timeline import (
+    CATEGORIES,
+    SIGNALS,
+    SOURCE,
+    TARIFF_ACTIONS,
+    monthly_categories,
+    monthly_signals,
+)
 
 EVENTS = SOURCE.dataset("events")
 ACTIONS = TARIFF_ACTIONS.dataset("readme_actions")
@@ -117,3 +124,21 @@ def test_monthly_signals_count_every_event_in_its_month(data_dir: Path) -> None:
     )
     assert got == expected
     assert monthly.select(pl.sum_horizontal(SIGNALS).sum()).item() == 39
+
+
+def test_an_unknown_category_is_rejected(data_dir: Path, tmp_path: Path) -> None:
+    content = excerpt(data_dir, tmp_path, EVENTS, 3, ",tariffs,", ",trade,")
+    parsed = EVENTS.parse(content, "excerpt.csv")
+    assert parsed.rows.height == 2 and parsed.rejects.height == 1
+    assert parsed.rejects["field"].item() == "category"
+    assert "unknown value 'trade'" in parsed.rejects["reason"].item()
+
+
+def test_monthly_categories_fill_quiet_months_with_zero(data_dir: Path) -> None:
+    events = bundled(data_dir, EVENTS).rows
+    counts = monthly_categories(events)
+    assert counts.select(pl.exclude("month")).sum().row(0) == tuple(
+        int((events["category"] == c).sum()) for c in CATEGORIES
+    )
+    assert counts.height == len(counts["month"].unique())
+    assert counts.select(pl.exclude("month")).null_count().sum_horizontal().item() == 0
