@@ -55,7 +55,7 @@ def test_the_evaluation_is_in_the_headline_and_its_section() -> None:
     data = replace(make_report_data(), evaluation=evaluation)
     html = render_html(data)
     text = sections(html)
-    assert "beats persistence at 6 months" in evaluation.headline
+    assert "6 months ahead the model beats persistence" in evaluation.headline
     assert evaluation.headline in text["headline"]
     section = text["backtest"]
     assert evaluation.headline in section and "30 monthly origins" in section
