@@ -68,3 +68,13 @@ def test_origins_and_options_are_checked(fitted_db: dict, tmp_path: Path) -> Non
     assert result.exit_code == 2 and "leaves no origin" in result.stderr
     with connect(db, read_only=True) as con:
         assert con.execute("SELECT count(*) FROM evaluation_runs").fetchone() == (0,)
+    never = tmp_path / "never.duckdb"
+    for since, message in (
+        ("2019-13", "since/until: expected months as YYYY-MM"),
+        ("2010-01", "origins: 2010-01 is before 2012-01"),
+    ):
+        args = ["backtest", "--db", str(never), "--monthly", "--since", since]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 2 and message in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert not never.exists()
