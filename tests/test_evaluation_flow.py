@@ -24,7 +24,7 @@ def _read(db: Path, table: str) -> pl.DataFrame:
         return con.sql(f"SELECT * FROM {table}").pl()
 
 
-@pytest.mark.slow  # measured 76 s at a load average of 16 on 2 cores, most of it compiling
+@pytest.mark.slow  # 76 s at a load average of 16 on 2 cores, 20 s at 5; mostly compiling
 def test_four_monthly_origins_are_scored_and_stored(fitted_db: dict, tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
     shutil.copy(fitted_db["db"], db)
