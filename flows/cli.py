@@ -530,11 +530,7 @@ def backtest(
         bool, typer.Option(help="Every quarter end from the first origin to the last.")
     ] = False,
     monthly: Annotated[
-        bool,
-        typer.Option(
-            help="Every month from --since as an origin (fast approximate fits), scored on the "
-            "observed series against persistence, AR(1), climatology and the no-driver model."
-        ),
+        bool, typer.Option(help="Every month an origin, fast fits, scored on the observed series.")
     ] = False,
     since: Annotated[str, typer.Option(help="--monthly: the first origin, YYYY-MM.")] = "2017-09",
     until: Annotated[

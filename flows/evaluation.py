@@ -59,9 +59,8 @@ class EvaluationSettings:
     seed: int = 0
 
 
-def monthly_origins(since: str, until: str | None, panel_end: dt.date) -> list[dt.date]:
-    """Every month from ``since`` to ``until`` (default: the month before the panel's last),
-    as first days; refused when empty or malformed, naming the option."""
+def parse_months(since: str, until: str | None) -> tuple[dt.date, dt.date | None]:
+    """``since`` and ``until`` (``YYYY-MM``) as first days of months, refused naming both."""
     try:
         first = dt.date.fromisoformat(f"{since}-01")
         last = dt.date.fromisoformat(f"{until}-01") if until else None
@@ -69,6 +68,13 @@ def monthly_origins(since: str, until: str | None, panel_end: dt.date) -> list[d
         raise ValueError(
             f"since/until: expected months as YYYY-MM, got {since!r}, {until!r}"
         ) from None
+    return first, last
+
+
+def monthly_origins(since: str, until: str | None, panel_end: dt.date) -> list[dt.date]:
+    """Every month from ``since`` to ``until`` (default: the month before the panel's last),
+    as first days; refused when empty or malformed, naming the option."""
+    first, last = parse_months(since, until)
     one = np.timedelta64(1, "M")
     end = np.datetime64(panel_end, "M") - one
     stop = min(np.datetime64(last, "M"), end) if last else end
@@ -211,6 +217,7 @@ def evaluation(
     run = run or EvaluationSettings()
     db_path = Path(db_path or settings.warehouse_path())
     config = load_config(config_path, fast=True)
+    check_window([parse_months(since, until)[0]], config)  # before the warehouse is opened
     with connect(db_path) as con:
         raw = read_tables(con, TABLES)
     truth = build_panel(raw).frame

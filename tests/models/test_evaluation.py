@@ -80,8 +80,9 @@ def test_headline_differs_between_two_evaluations() -> None:
     good = headline(skill_table(_evaluation(model_sd=1.0, seed=3)))
     bad = headline(skill_table(_evaluation(model_sd=8.0, seed=3)))
     assert good != bad
-    assert "beats persistence at 6 months" in good and "at 12 months" in good
-    assert "does worse than persistence at 6 months" in bad
+    assert "6 months ahead the model beats persistence on tariff (CRPS" in good
+    assert "12 months ahead the model beats persistence on tariff" in good
+    assert "6 months ahead the model does worse than persistence on tariff" in bad
     assert "40 monthly origins" in good
     empty = skill_table(_evaluation(1.0, seed=4).filter(pl.col("lead") == 1))
     assert "no scored forecasts" in headline(empty)

@@ -1,5 +1,5 @@
-"""The fast approximate posterior against the session's NUTS fit of the same SYNTHETIC data,
-and the padding that lets every backtest origin share one compiled model."""
+"""The fast approximate posterior against the model tests' shared NUTS fit of the same
+SYNTHETIC data, and the padding that lets every backtest origin share one compiled model."""
 
 from __future__ import annotations
 
