@@ -240,7 +240,8 @@ def test_keep_going_writes_the_others_and_records_the_stale_source(
     assert rows["fred"]["stale"] and rows["fred"]["last_refresh"] is None  # never refreshed
     assert rows["fred"]["why"] == outcomes["fred"]
     assert not rows["cpi"]["stale"] and rows["cpi"]["last_refresh"] is not None
-    assert rows["epu"]["live"] == "bundled only" and rows["epu"]["last_attempt"] is None
+    assert rows["unga"]["live"] == "bundled only" and rows["unga"]["last_attempt"] is None
+    assert rows["epu"]["live"] == "publisher" and rows["epu"]["last_attempt"] is None  # not asked
 
 
 def test_keep_going_needs_live(warehouse: Path) -> None:
