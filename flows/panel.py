@@ -144,6 +144,7 @@ def _tariffs(frame: pl.DataFrame, as_of: dt.date | None) -> pl.DataFrame:
     return monthly.select(
         "month",
         "us_tariff_pct",
+        "us_tariff_statutory_pct",
         "china_tariff_pct",
         pl.col("tariff_source"),
         pl.col("us_tariff_pct").diff().alias("us_tariff_change_pts"),
@@ -153,6 +154,10 @@ def _tariffs(frame: pl.DataFrame, as_of: dt.date | None) -> pl.DataFrame:
 def _signals(events: pl.DataFrame) -> pl.DataFrame:
     signals = timeline.monthly_signals(events)
     return signals.select("month", *(pl.col(s).alias(f"signal_{s}") for s in timeline.SIGNALS))
+
+
+def _event_types(events: pl.DataFrame) -> pl.DataFrame:
+    return timeline.monthly_event_types(events)
 
 
 def _tariff_actions(actions: pl.DataFrame) -> pl.DataFrame:
@@ -295,6 +300,7 @@ BLOCKS: tuple[Block, ...] = (
     Block("unga", ("raw_unga",), 0, _unga, takes_as_of=True),
     Block("meetings", ("raw_us_travels", "raw_leader_visits"), 0, _meetings, takes_as_of=True),
     Block("signals", ("raw_timeline",), 0, _signals),
+    Block("event_types", ("raw_timeline",), 0, _event_types),
     Block("tariff_actions", ("raw_tariff_actions",), 0, _tariff_actions),
 )
 TABLES = tuple(sorted({t for b in BLOCKS for t in b.tables}))

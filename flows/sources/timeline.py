@@ -99,6 +99,39 @@ def monthly_signals(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+# Event categories grouped by what the essay says each pathway consists of: negotiation and
+# dialogue (managed competition), restrictive measures and military confrontation (decoupling),
+# cooperation on narrow issues such as climate and health (selective engagement). Categories
+# outside these groups ("international", "legal": shocks) are counted nowhere.
+EVENT_TYPES: dict[str, tuple[str, ...]] = {
+    "dialogue": ("summit", "agreement"),
+    "restrictive": ("tariffs", "export_controls", "security"),
+    "issue_cooperation": ("climate_health",),
+}
+
+
+def monthly_event_types(frame: pl.DataFrame) -> pl.DataFrame:
+    """Events per month and type of :data:`EVENT_TYPES`, one ``events_<type>`` column each.
+
+    Months run without gaps from the first to the last event's month with zeros in between,
+    as in :func:`monthly_signals`; months outside the timeline's span have no row, so a model
+    treats them as unobserved, not as quiet.
+    """
+    counts = frame.group_by(pl.col("date").dt.truncate("1mo").alias("month")).agg(
+        pl.col("category").is_in(list(cats)).sum().cast(pl.Int64).alias(f"events_{kind}")
+        for kind, cats in EVENT_TYPES.items()
+    )
+    months = pl.date_range(
+        counts["month"].min(), counts["month"].max(), interval="1mo", eager=True
+    ).alias("month")
+    columns = [f"events_{kind}" for kind in EVENT_TYPES]
+    return (
+        months.to_frame()
+        .join(counts, on="month", how="left")
+        .with_columns(pl.col(c).fill_null(0) for c in columns)
+    )
+
+
 SOURCE = Source(
     name="timeline",
     description="Curated US-China event timeline 2017-2026 with pathway signals",
