@@ -295,14 +295,15 @@ def status(
 
 
 def _print_status(db: Path | None, *, as_json: bool = False) -> None:
+    from flows.pathway_report import fit_validity_line
     from flows.sources import SOURCES
     from flows.warehouse import connect, table_status
 
-    def read() -> list:
+    def read() -> tuple[list, str | None]:
         with connect(Path(db or settings.warehouse_path()), read_only=True) as con:
-            return table_status(con, list(SOURCES.values()))
+            return table_status(con, list(SOURCES.values())), fit_validity_line(con)
 
-    rows = _run("Reading the warehouse", read)
+    rows, fit_line = _run("Reading the warehouse", read)
     if as_json:
         out.print_json(json.dumps([_status_dict(r) for r in rows]))
         return
@@ -320,6 +321,8 @@ def _print_status(db: Path | None, *, as_json: bool = False) -> None:
             f"{r.rejected:,}",
         )
     out.print(table)
+    if fit_line:
+        out.print(fit_line, highlight=False, soft_wrap=True)
 
 
 def _status_dict(row: Any) -> dict[str, Any]:

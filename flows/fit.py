@@ -25,6 +25,7 @@ from flows import settings
 from flows.kept_fits import discard, keep, record_kept
 from flows.panel import TABLES, build_panel, frame_hash
 from flows.warehouse import WarehouseError, connect, read_tables, replace_tables, write_rows
+from models.pathway_rules import load_rules
 
 
 @dataclass(frozen=True)
@@ -38,12 +39,16 @@ class FitRecord:
     wall_seconds: float
     config_hash: str
     data_hash: str
+    validity_problems: tuple[str, ...] = ()  # models/validity.py: published, failure stated
 
     def describe(self) -> str:
         d = self.diagnostics
         status = "healthy" if self.healthy else "UNHEALTHY: " + "; ".join(self.problems)
+        validity = (
+            "; NOT VALID: " + "; ".join(self.validity_problems) if self.validity_problems else ""
+        )
         return (
-            f"Fit {self.run_id} ({self.mode}, {self.wall_seconds:.0f} s): {status}. "
+            f"Fit {self.run_id} ({self.mode}, {self.wall_seconds:.0f} s): {status}{validity}. "
             f"max R-hat {d['max_rhat']:.3f}, min bulk ESS {d['min_ess_bulk']:.0f}, "
             f"divergences {d['divergences']}. Posterior: {self.posterior_path}"
         )
@@ -69,14 +74,16 @@ def read_panel(db_path: Path) -> pl.DataFrame:
 
 
 @task(cache_policy=NONE, task_run_name="sample-posterior")
-def sample(panel: pl.DataFrame, config, run_id: str, posterior_dir: Path) -> dict:
+def sample(panel: pl.DataFrame, config, rules, run_id: str, posterior_dir: Path) -> dict:
     """Fit, save the posterior, and compute what the warehouse and reports need."""
     from models.checks import predictive_checks
     from models.drivers import model_data
     from models.effects import prior_posterior
     from models.fit import fit
+    from models.pathway_rules import classify, labels_frame
     from models.posterior_io import save_posterior
     from models.states import state_probabilities
+    from models.validity import assess, most_likely_path
 
     start = dt.date.fromisoformat(f"{config.start}-01")
     data, drivers = model_data(
@@ -86,6 +93,13 @@ def sample(panel: pl.DataFrame, config, run_id: str, posterior_dir: Path) -> dic
     path = save_posterior(result, posterior_dir / f"{run_id}.nc")
     probs = state_probabilities(result.idata, result.data, config)
     checks = predictive_checks(result.idata, result.data, config, seed=config.sampler.seed)
+    classification = classify(panel, rules).filter(pl.col("month") >= start)
+    validity = assess(
+        most_likely_path(probs.months, probs.mean_smoothed),
+        classification,
+        labels_frame(result.data.months, result.data.labels),
+        rules.version,
+    )
     return {
         "result": result,
         "path": path,
@@ -95,6 +109,8 @@ def sample(panel: pl.DataFrame, config, run_id: str, posterior_dir: Path) -> dic
         ),
         "checks": checks.summary(),
         "driver_flags": drivers.flags.with_columns(pl.lit(run_id).alias("run_id")),
+        "classification": classification.with_columns(pl.lit(run_id).alias("run_id")),
+        "validity": validity,
     }
 
 
@@ -136,7 +152,8 @@ def fit_and_record(db_path: Path, config, mode: str, purpose: str = "fit") -> Fi
     posterior_dir = settings.posterior_dir()
     record_kept(posterior_dir, db_path)
     panel = read_panel(db_path)
-    out = sample(panel, config, run_id, posterior_dir)
+    rules = load_rules(settings.pathway_rules_path())  # a bad file fails before any sampling
+    out = sample(panel, config, rules, run_id, posterior_dir)
     result = out["result"]
     diag = result.diagnostics
     months = result.data.months.astype("datetime64[D]").astype(dt.date)
@@ -165,12 +182,14 @@ def fit_and_record(db_path: Path, config, mode: str, purpose: str = "fit") -> Fi
         "problems": "; ".join(diag.problems()),
         "checks_json": json.dumps(out["checks"], sort_keys=True, default=float),
         "posterior_path": str(out["path"]),
+        **out["validity"].record(),
     }
     rows = {
         "model_runs": pl.DataFrame([record]),
         "regime_probabilities": out["regimes"],
         "model_effects": out["effects"],
         "driver_flags": out["driver_flags"],
+        "pathway_classification": out["classification"],
     }
     kept = keep(posterior_dir, run_id, db_path, rows)
     try:
@@ -192,6 +211,7 @@ def fit_and_record(db_path: Path, config, mode: str, purpose: str = "fit") -> Fi
         wall_seconds=result.wall_seconds,
         config_hash=record["config_hash"],
         data_hash=result.data_hash,
+        validity_problems=out["validity"].problems,
     )
     get_run_logger().info(fit_record.describe())
     return fit_record

@@ -148,6 +148,15 @@ def _tariffs(frame: pl.DataFrame, as_of: dt.date | None) -> pl.DataFrame:
         "china_tariff_pct",
         pl.col("tariff_source"),
         pl.col("us_tariff_pct").diff().alias("us_tariff_change_pts"),
+        # A pathway-rule input (data/pathways.yaml): the change where both months are read
+        # from a tracker; a bridged month's 0 is a carried value, not a stable tariff.
+        pl.when(
+            (pl.col("tariff_source") != "bridged").and_(
+                pl.col("tariff_source").shift(1) != "bridged"
+            )
+        )
+        .then(pl.col("us_tariff_pct").diff())
+        .alias("us_tariff_change_observed_pts"),
     )
 
 
@@ -156,8 +165,16 @@ def _signals(events: pl.DataFrame) -> pl.DataFrame:
     return signals.select("month", *(pl.col(s).alias(f"signal_{s}") for s in timeline.SIGNALS))
 
 
-def _event_types(events: pl.DataFrame) -> pl.DataFrame:
-    return timeline.monthly_event_types(events)
+# ---- inputs of the operational pathway rules (data/pathways.yaml, models/pathway_rules.py)
+
+
+def _timeline_categories(events: pl.DataFrame) -> pl.DataFrame:
+    """Timeline events per month by category, as ``events_<category>`` columns."""
+    counts = timeline.monthly_categories(events)
+    return counts.select("month", *(pl.col(c).alias(f"events_{c}") for c in timeline.CATEGORIES))
+
+
+# ---- end of the pathway-rule inputs
 
 
 def _tariff_actions(actions: pl.DataFrame) -> pl.DataFrame:
@@ -300,7 +317,7 @@ BLOCKS: tuple[Block, ...] = (
     Block("unga", ("raw_unga",), 0, _unga, takes_as_of=True),
     Block("meetings", ("raw_us_travels", "raw_leader_visits"), 0, _meetings, takes_as_of=True),
     Block("signals", ("raw_timeline",), 0, _signals),
-    Block("event_types", ("raw_timeline",), 0, _event_types),
+    Block("timeline_categories", ("raw_timeline",), 0, _timeline_categories),
     Block("tariff_actions", ("raw_tariff_actions",), 0, _tariff_actions),
 )
 TABLES = tuple(sorted({t for b in BLOCKS for t in b.tables}))

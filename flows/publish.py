@@ -26,6 +26,7 @@ from prefect import flow
 
 from flows import report_folder, settings
 from flows.artifacts import record_report_artifacts
+from flows.pathway_report import pathway_check, prior_spread
 from flows.sources import SOURCES
 from flows.warehouse import connect, table_status, write_rows
 from reports import ReportData, render_html, render_index, render_markdown
@@ -138,6 +139,8 @@ def gather(con, forecast_run_id: str | None = None) -> ReportData:
         assumptions=assumptions(run),
         previous=_previous(con, info),
         sweep=_sweep(con, fit["run_id"]),
+        pathway_check=pathway_check(con, fit),
+        prior_spread=prior_spread(con, fit["run_id"], run["horizon"]),
         driver_flags=_driver_flags(con, fit["run_id"]),
         prior_only=_prior_only(con, run["run_id"]),
         **_backtest(con),
@@ -147,6 +150,7 @@ def gather(con, forecast_run_id: str | None = None) -> ReportData:
 def _run_info(run: dict, fit: dict, con) -> RunInfo:
     [(last,)] = con.execute("SELECT max(month) FROM panel_monthly").fetchall()
     problems = tuple(p for p in fit["problems"].split("; ") if p)
+    validity = tuple(p for p in (fit.get("validity_problems") or "").split("; ") if p)
     return RunInfo(
         run_id=run["run_id"],
         created_at=run["created_at"].replace(tzinfo=dt.UTC),
@@ -157,6 +161,8 @@ def _run_info(run: dict, fit: dict, con) -> RunInfo:
         fit_mode=fit["mode"],
         healthy=bool(fit["healthy"]),
         problems=problems,
+        valid=fit.get("valid"),
+        validity_problems=validity,
     )
 
 

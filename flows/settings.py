@@ -50,6 +50,11 @@ def model_config_path() -> Path:
     return Path(os.environ.get("WINSET_MODEL_CONFIG", data_dir() / "model.yaml"))
 
 
+def pathway_rules_path() -> Path:
+    """The operational pathway definitions fits are judged against (``WINSET_PATHWAY_RULES``)."""
+    return Path(os.environ.get("WINSET_PATHWAY_RULES", data_dir() / "pathways.yaml"))
+
+
 def lock_wait_seconds() -> float:
     """How long a command waits for another process holding the warehouse
     (``WINSET_LOCK_WAIT``, seconds; default 60): long enough for a reader to finish a query,

@@ -78,7 +78,15 @@ from models.forecast import (
     point_seed,
     simulate_shocks,
 )
-from models.prior_axes import Setting, describe_setting, prior_variant, refit_config, setting_of
+from models.prior_axes import (
+    PRIOR_DETERMINED_SPREAD,
+    Setting,
+    describe_setting,
+    prior_determined,
+    prior_variant,
+    refit_config,
+    setting_of,
+)
 from models.scenarios import Calendar, Scenario, shock_matrix
 
 Runner = Literal["processes", "threads"]
@@ -137,6 +145,7 @@ class SweepRecord:
     refits: tuple[Refit, ...]
     # (P(DC), point) lowest and highest among points from healthy fits; None if there are none
     dc_range: tuple[tuple[float, str], tuple[float, str]] | None
+    prior_determined: bool | None = None  # None: not a prior-only sweep
 
     def describe(self) -> str:
         lines = [
@@ -162,6 +171,14 @@ class SweepRecord:
             lines.append(
                 f"P(DC in {self.horizon}) from {low:.1%} ({low_at}) to {high:.1%} ({high_at})"
                 f"{healthy}."
+            )
+        if self.prior_determined is not None and self.dc_range is not None:
+            spread = self.dc_range[1][0] - self.dc_range[0][0]
+            verdict = "PRIOR-DETERMINED" if self.prior_determined else "not prior-determined"
+            lines.append(
+                f"Across these priors P(DC in {self.horizon}) moves {spread:.1%}: the headline "
+                f"of fit {self.model_run_id} is {verdict} (threshold "
+                f"{PRIOR_DETERMINED_SPREAD:.0%})."
             )
         lines.append(
             "Table: sweep_results (columns from_refit, refit_model_run_id, refit_healthy)."
@@ -366,6 +383,8 @@ def sweep_flow(
     mode = type(get_run_context().task_runner).__name__.removesuffix("TaskRunner").lower()
     wall = time.perf_counter() - started
     block = spec.block_months if spec.driver_paths == "bootstrap" else None
+    dc = dc_range(rows)
+    determined = prior_determined(tuple(spec.parameters), dc[0][0], dc[1][0]) if dc else None
     record = {
         "sweep_id": identity,
         "created_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
@@ -381,6 +400,10 @@ def sweep_flow(
         "block_months": block,
         "refits": len(refits),
         "unhealthy_refits": sum(not r.healthy for r in refits.values()),
+        # the spread that marks a headline prior-determined (prior axes only; else nulls)
+        "dc_at_horizon_min": dc[0][0] if determined is not None else None,
+        "dc_at_horizon_max": dc[1][0] if determined is not None else None,
+        "prior_determined": determined,
     }
     with connect(db_path) as con:
         _replace_sweep(con, identity, {"sweeps": pl.DataFrame([record]), "sweep_results": rows})
@@ -398,7 +421,8 @@ def sweep_flow(
         driver_paths=spec.driver_paths,
         block_months=block,
         refits=tuple(refits.values()),
-        dc_range=dc_range(rows),
+        dc_range=dc,
+        prior_determined=determined,
     )
     get_run_logger().info(summary.describe())
     return summary

@@ -151,21 +151,28 @@ OBSERVED_SERIES: Mapping[str, pl.Expr] = {
     "gdelt_conflict_share": pl.col("gdelt_quad3_share") + pl.col("gdelt_quad4_share"),
 }
 
+# Timeline categories by what the essay says each pathway consists of: negotiation (managed
+# competition), restrictions and confrontation (decoupling), cooperation on narrow issues
+# (selective engagement); "international" and "legal" events are shocks and counted nowhere.
+_TIMELINE_DIALOGUE = pl.sum_horizontal("events_summit", "events_agreement", ignore_nulls=False)
+
 # Event counts the model can use (count emissions): name -> expression over panel columns,
 # null in months where the count does not exist. What each stands for in the essay is in
-# models/hmm.py; the timeline's event types are flows.sources.timeline.EVENT_TYPES.
+# models/hmm.py; the timeline's categories are flows.sources.timeline.CATEGORIES.
 OBSERVED_COUNTS: Mapping[str, pl.Expr] = {
     # Negotiation and dialogue: high-level US-China meetings in the State Department's lists
     # (2001 .. 2024-11) and summits and agreements in the curated timeline (2017-08 ..
     # 2026-05). Where both exist the larger count is taken, since a summit is often in both.
-    "dialogue": pl.max_horizontal("us_china_meetings", "events_dialogue"),
+    "dialogue": pl.max_horizontal("us_china_meetings", _TIMELINE_DIALOGUE),
     # Each source alone.
-    "dialogue_events": pl.col("events_dialogue"),
+    "dialogue_events": _TIMELINE_DIALOGUE,
     "leader_meetings": pl.col("us_china_meetings"),
     # Tariffs, export controls, sanctions and security moves in the timeline.
-    "restrictive_events": pl.col("events_restrictive"),
+    "restrictive_events": pl.sum_horizontal(
+        "events_tariffs", "events_export_controls", "events_security", ignore_nulls=False
+    ),
     # Cooperation on narrow issues (climate, health) in the timeline.
-    "issue_cooperation_events": pl.col("events_issue_cooperation"),
+    "issue_cooperation_events": pl.col("events_climate_health"),
     # PLA aircraft around Taiwan in the month's reported days (Taiwan MND, from 2020-09):
     # earlier months are unreported, not zero.
     "pla_aircraft": (pl.col("pla_aircraft_per_day") * pl.col("pla_days_reported")).round(),

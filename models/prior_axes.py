@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from models.config import ModelConfig
 
 PRIOR_PREFIX = "priors."
+# A headline is prior-determined when P(DC at the horizon) moves by more than this (probability
+# units, 10 points) across a sweep of prior axes alone: the priors, not the data, then set it.
+PRIOR_DETERMINED_SPREAD = 0.10
 Setting = tuple[tuple[str, float], ...]  # ((axis name, value), ...) in grid order; () = none
 
 
@@ -121,3 +124,12 @@ def refit_config(variant: ModelConfig, sampling: ModelConfig | None = None) -> M
     if sampling is None:
         return variant.fast()
     return variant.model_copy(update={"sampler": sampling.sampler, "health": sampling.health})
+
+
+def prior_determined(parameters: tuple[str, ...], low: float, high: float) -> bool | None:
+    """Whether P(DC at the horizon) ranging ``low``..``high`` over a sweep makes its headline
+    prior-determined; None when the sweep also moves scenario parameters (their effect would
+    be counted as the priors') or has no prior axis."""
+    if not parameters or not all(is_prior_axis(p) for p in parameters):
+        return None
+    return high - low > PRIOR_DETERMINED_SPREAD

@@ -90,6 +90,10 @@ class RunInfo:
     fit_mode: Literal["publication", "fast"]
     healthy: bool
     problems: tuple[str, ...] = ()
+    # The validity gate (models/validity.py): None when the fit was never measured; a run that
+    # fails it is still published, with ``validity_problems`` stated first.
+    valid: bool | None = None
+    validity_problems: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.fit_mode not in ("publication", "fast"):
@@ -168,6 +172,55 @@ class Sweep:
 
 
 @dataclass(frozen=True)
+class PathwayCheck:
+    """The historical months by the essay's rules (``data/pathways.yaml``) beside the fit.
+
+    ``months``: month, rules (the rules' pathway or null), rule (the rule that fired,
+    ``quiet`` or ``unclassifiable``), evidence, model (the fit's most likely pathway), label
+    (the timeline's label or null), p_mc (smoothed P(MC)); one row per month of the fit.
+    ``events``: date, event, rules, model, p_mc: the timeline's summits and agreements of the
+    report's focus year, with the rules' pathway and the model in their month.
+    Shares are None when no month could be compared.
+    """
+
+    months: pl.DataFrame
+    events: pl.DataFrame
+    rules_version: int
+    rule_agreement: float | None
+    rule_months: int
+    rule_constant: float | None
+    label_agreement: float | None
+    label_months: int
+    label_constant: float | None
+    label_modal: str | None
+    min_rule_agreement: float
+
+    def __post_init__(self) -> None:
+        _require(
+            self.months,
+            "pathway_check.months",
+            ("month", "rules", "rule", "evidence", "model", "label", "p_mc"),
+        )
+        _require(self.events, "pathway_check.events", ("date", "event", "rules", "model", "p_mc"))
+
+
+@dataclass(frozen=True)
+class PriorSpread:
+    """How far P(DC at the horizon) moves across a prior sweep of the report's fit.
+
+    ``prior_determined`` when the range is wider than ``threshold`` (probability units): the
+    headline then says the priors, not the data, set it.
+    """
+
+    sweep_id: str
+    horizon: dt.date
+    low: float
+    high: float
+    threshold: float
+    prior_determined: bool
+
+
+@dataclass(frozen=True)
 class ReportData:
     """Everything one run's report shows. Frames and their columns:
 
@@ -231,6 +284,8 @@ class ReportData:
     attribution: pl.DataFrame | None = None
     previous: Previous | None = None
     sweep: Sweep | None = None
+    pathway_check: PathwayCheck | None = None
+    prior_spread: PriorSpread | None = None
     backtest: pl.DataFrame | None = None
     backtest_verdicts: pl.DataFrame | None = None
     effect_interval: float = 0.94

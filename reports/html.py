@@ -110,6 +110,14 @@ def _charts(data: ReportData) -> dict[str, Markup | list[tuple[str, Markup]]]:
         )
     if data.sweep is not None:
         out["sweep"] = Markup(charts.sweep_chart(data.sweep, "sweep"))
+    if data.pathway_check is not None:
+        out["pathway_strip"] = Markup(
+            charts.pathway_strip(
+                data.pathway_check.months,
+                "pathway-strip",
+                "Each month by the essay's rules and the model's most likely pathway",
+            )
+        )
     return out
 
 
@@ -133,6 +141,7 @@ def render_html(data: ReportData) -> str:
             else []
         ),
         sweep_rows=view.sweep_rows(data.sweep) if data.sweep is not None else [],
+        disagreements=view.disagreements(data.pathway_check),
         window_years=DRIVER_WINDOW_YEARS,
     )
 

@@ -18,6 +18,7 @@ from reports.content import (
     PATHWAY_NAMES,
     PATHWAYS,
     Estimate,
+    PathwayCheck,
     ReportData,
     RunEntry,
     Sweep,
@@ -243,6 +244,18 @@ def event_agreement(events: pl.DataFrame, regimes: pl.DataFrame) -> EventAgreeme
             agree += row["model_pathway"] == code
         rows.append(row)
     return EventAgreement(rows, agree, signalled)
+
+
+def disagreements(check: PathwayCheck | None) -> list[dict[str, Any]]:
+    """The classified months where the model's most likely pathway is not the rules' one,
+    with the rule that fired and its evidence, so a reader can check each by hand."""
+    if check is None:
+        return []
+    months = check.months.filter(
+        pl.col("rules").is_not_null() & pl.col("model").is_not_null()
+        & (pl.col("rules") != pl.col("model"))
+    )  # fmt: skip
+    return list(months.sort("month").iter_rows(named=True))
 
 
 def flat_diagnostics(values: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:

@@ -24,6 +24,7 @@ from flows.kept_fits import record_kept
 from flows.warehouse import connect
 from models.config import from_yaml
 from models.data import STATES
+from models.pathway_rules import DEFAULT_RULES_PATH, load_rules
 from models.posterior_io import PosteriorFileError, load_posterior
 from tests.conftest import tiny_config
 
@@ -141,6 +142,45 @@ def test_bad_configs_name_the_field(
     assert code == 2
     assert expected in err
     assert "Traceback" not in err
+    with connect(ran["db"], read_only=True) as con:
+        assert con.sql("SELECT count(*) FROM model_runs").pl().item() == before
+
+
+def test_validity_is_measured_against_the_stored_classification(ran: dict) -> None:
+    [run] = ran["runs"].iter_rows(named=True)
+    assert run["rules_version"] == load_rules().version
+    with connect(ran["db"], read_only=True) as con:
+        rules = con.sql(
+            "SELECT month, pathway, rule FROM pathway_classification WHERE run_id = ?",
+            params=[run["run_id"]],
+        ).pl()
+    assert rules.height == ran["months"]  # every month of the fit, classifiable or not
+    # The model's most likely pathway, recomputed here from the stored probabilities.
+    best = (
+        ran["regimes"].sort("smoothed", descending=True).group_by("month").agg(pl.first("pathway"))
+    )
+    both = best.join(rules, on="month").drop_nulls("pathway_right")
+    assert run["rule_months"] == both.height > 0
+    share = (both["pathway"] == both["pathway_right"]).mean()
+    assert run["rule_agreement"] == pytest.approx(share)
+    expected_valid = share >= 0.7 and run["label_agreement"] >= run["label_constant"]
+    assert run["valid"] is expected_valid
+    assert (run["validity_problems"] == "") is expected_valid
+    assert ("NOT VALID" in ran["out"]) is not expected_valid
+
+
+def test_a_bad_rules_file_stops_the_fit_before_sampling(
+    ran: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad = tmp_path / "pathways.yaml"
+    text = DEFAULT_RULES_PATH.read_text(encoding="utf-8")
+    bad.write_text(text.replace("window_months: 3", "window_months: three"), encoding="utf-8")
+    monkeypatch.setenv("WINSET_PATHWAY_RULES", str(bad))
+    before = ran["runs"].height
+    code, _, err = cli("fit", "--config", str(ran["config"]), "--db", str(ran["db"]))
+    assert code == 2 and "Traceback" not in err
+    [line] = [x for x in err.splitlines() if "error:" in x]
+    assert str(bad) in line and "window_months" in line
     with connect(ran["db"], read_only=True) as con:
         assert con.sql("SELECT count(*) FROM model_runs").pl().item() == before
 

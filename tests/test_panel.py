@@ -209,3 +209,33 @@ def test_as_of_admits_a_quarter_or_a_session_only_once_it_is_over(
     assert unga[dt.date(2023, 8, 1)] is not None and unga[dt.date(2023, 9, 1)] is None
     meetings = dict(frame.select("month", "us_china_meetings").iter_rows())
     assert meetings[dt.date(2024, 4, 1)] == 1 and meetings[dt.date(2024, 6, 1)] == 0
+
+
+def test_timeline_categories_count_the_events_of_each_month(
+    panel, bundled_tables: dict[str, pl.DataFrame]
+) -> None:
+    events = bundled_tables["raw_timeline"]
+    by_month = events.group_by(pl.col("date").dt.truncate("1mo").alias("month"), "category").len()
+    for month, category, count in by_month.iter_rows():
+        assert _row(panel.frame, str(month))[f"events_{category}"] == count
+    first, last = events["date"].min().replace(day=1), events["date"].max().replace(day=1)
+    inside = panel.frame.filter(pl.col("month").is_between(first, last))
+    assert inside["events_tariffs"].null_count() == 0  # quiet months are 0, not missing
+    assert _row(panel.frame, str(first - dt.timedelta(days=1))[:8] + "01")["events_tariffs"] is None
+
+
+def test_observed_tariff_change_is_null_across_the_bridge(panel) -> None:
+    frame = panel.frame.filter(pl.col("tariff_source").is_not_null())
+    bridged = frame.filter(pl.col("tariff_source") == "bridged")
+    assert bridged["us_tariff_change_pts"].null_count() == 0  # the carried 0s
+    assert bridged["us_tariff_change_observed_pts"].null_count() == bridged.height
+    after = frame.filter(pl.col("month") == bridged["month"].max().replace(day=1))
+    first_redux = _row(frame, str(bridged["month"].max())[:5] + "02-01")
+    assert after.height == 1 and first_redux["us_tariff_change_observed_pts"] is None
+    tracked = frame.filter(
+        (pl.col("tariff_source") != "bridged") & (pl.col("tariff_source").shift(1) != "bridged")
+    )
+    assert (
+        tracked["us_tariff_change_observed_pts"].to_list()
+        == tracked["us_tariff_change_pts"].to_list()
+    )

@@ -147,3 +147,40 @@ def test_an_unhealthy_refit_is_recorded_and_its_points_flagged(
     text = record.describe()
     assert "1 failed the health gate" in text and f"{refit.model_run_id} UNHEALTHY (" in text
     assert "points flagged" in text and "No point comes from a healthy fit" in text
+
+
+def test_a_mixed_grid_does_not_judge_the_priors(prior_swept: dict) -> None:
+    # scenario parameters move P(DC) too, so the spread is not the priors' alone
+    stored = prior_swept["sweeps"].row(0, named=True)
+    assert stored["prior_determined"] is None and stored["dc_at_horizon_min"] is None
+
+
+BUNDLED_PRIOR_SWEEP = Path(__file__).resolve().parents[1] / "data/sweeps/prior_determined.yaml"
+
+
+def test_the_bundled_prior_sweep_marks_the_headline(fitted_db: dict, tmp_path: Path) -> None:
+    """The bundled file with two stickiness values (tiny refits): the stored spread decides
+    whether the report's headline says "prior-determined", with the range."""
+    from flows.forecast import forecast
+    from flows.publish import publish
+    from reports.fmt import pct
+
+    db = copy_warehouse(fitted_db, tmp_path)
+    small = ["priors.stay_logit=1,12", "priors.beta.W_US.sigma=0.3", "priors.beta.INTL.sigma=0.3"]
+    record = sweep(BUNDLED_PRIOR_SWEEP, small, db_path=db, refit_sampling=fitted_db["config"])
+    stored = sweeps(db).row(0, named=True)
+    dc = results(db).filter(
+        pl.col("measure") == "pathway_at_horizon",
+        pl.col("pathway") == "DC",
+        pl.col("refit_healthy"),
+    )
+    low, high = dc["mean"].min(), dc["mean"].max()
+    assert (stored["dc_at_horizon_min"], stored["dc_at_horizon_max"]) == (low, high)
+    assert stored["prior_determined"] is (high - low > 0.10)
+    assert ("PRIOR-DETERMINED" in record.describe()) is stored["prior_determined"]
+    fc = forecast(db_path=db, n_paths=20, max_draws=10)
+    published = publish(db_path=db, forecast_run_id=fc.run_id, reports_dir=tmp_path / "reports")
+    html = (published.folder / "report.html").read_text(encoding="utf-8")
+    headline = html[html.index('id="headline-title"') : html.index('class="cards"')]
+    assert f"ranges {pct(low)}–{pct(high)} across the prior sweep" in headline
+    assert (": prior-determined</h2>" in headline) is stored["prior_determined"]

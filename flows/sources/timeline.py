@@ -9,7 +9,8 @@ bundled files instead (see :class:`flows.sources.base.Dataset`).
   ``verified`` is ``yes`` when read there, ``partly`` when found only in another data set).
   ``pathway_signal`` is the compiler's judgment with the rules in data/PROVENANCE.md 8a; an
   unknown signal is rejected, because :func:`monthly_signals` would otherwise count it
-  nowhere. Treat the signals as noisy labels.
+  nowhere; an unknown ``category`` is rejected for the same reason (:func:`monthly_categories`).
+  Treat the signals as noisy labels.
 * ``tradewartracker_trade-war-redux-2025/DERIVED_us_tariff_actions_2025-2026_from_README.csv``
   is the dated tariff-action table we parsed from the markdown of the MIT repository
   ``tradewartracker/trade-war-redux-2025``; the file itself is ours, so it is curated too. Its
@@ -27,6 +28,17 @@ import polars as pl
 from flows.sources.base import Dataset, Parsed, Source, date, one_of, read_csv, text
 
 SIGNALS = ("decoupling", "managed_competition", "selective_engagement", "shock")
+# The event categories the pathway rules (data/pathways.yaml) count, one panel column each.
+CATEGORIES = (
+    "tariffs",
+    "export_controls",
+    "security",
+    "summit",
+    "agreement",
+    "climate_health",
+    "legal",
+    "international",
+)
 
 EVENTS_SCHEMA: dict[str, pl.DataType] = {
     "date": pl.Date(),
@@ -47,7 +59,7 @@ def parse_events(content: bytes, file: str) -> Parsed:
     columns = {
         "date": date(),
         "event": text(),
-        "category": text(),
+        "category": one_of(CATEGORIES),
         "pathway_signal": one_of(SIGNALS),
         "source": text(),
         "verified": one_of(("yes", "partly")),
@@ -99,36 +111,25 @@ def monthly_signals(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-# Event categories grouped by what the essay says each pathway consists of: negotiation and
-# dialogue (managed competition), restrictive measures and military confrontation (decoupling),
-# cooperation on narrow issues such as climate and health (selective engagement). Categories
-# outside these groups ("international", "legal": shocks) are counted nowhere.
-EVENT_TYPES: dict[str, tuple[str, ...]] = {
-    "dialogue": ("summit", "agreement"),
-    "restrictive": ("tariffs", "export_controls", "security"),
-    "issue_cooperation": ("climate_health",),
-}
+def monthly_categories(frame: pl.DataFrame) -> pl.DataFrame:
+    """Events per month and category (:data:`CATEGORIES`), one column per category.
 
-
-def monthly_event_types(frame: pl.DataFrame) -> pl.DataFrame:
-    """Events per month and type of :data:`EVENT_TYPES`, one ``events_<type>`` column each.
-
-    Months run without gaps from the first to the last event's month with zeros in between,
-    as in :func:`monthly_signals`; months outside the timeline's span have no row, so a model
-    treats them as unobserved, not as quiet.
+    Why counts by category beside the compiler's ``pathway_signal``: the operational pathway
+    rules judge a month by *what happened* (a tariff, a summit, an export control), not by the
+    compiler's reading of it, so the two can be compared. Months run from the first to the
+    last event's month with zeros between, as in :func:`monthly_signals`. :func:`parse_events`
+    rejects an unknown category, which would otherwise count nowhere here.
     """
     counts = frame.group_by(pl.col("date").dt.truncate("1mo").alias("month")).agg(
-        pl.col("category").is_in(list(cats)).sum().cast(pl.Int64).alias(f"events_{kind}")
-        for kind, cats in EVENT_TYPES.items()
+        (pl.col("category") == c).sum().cast(pl.Int64).alias(c) for c in CATEGORIES
     )
     months = pl.date_range(
         counts["month"].min(), counts["month"].max(), interval="1mo", eager=True
     ).alias("month")
-    columns = [f"events_{kind}" for kind in EVENT_TYPES]
     return (
         months.to_frame()
         .join(counts, on="month", how="left")
-        .with_columns(pl.col(c).fill_null(0) for c in columns)
+        .with_columns(pl.col(c).fill_null(0) for c in CATEGORIES)
     )
 
 

@@ -6,6 +6,7 @@ and every series also differs in dash, marker or pattern, so charts read in grey
 """
 
 from reports.charts.intervals import effects_chart, scenario_chart
+from reports.charts.pathway_strip import pathway_strip
 from reports.charts.regimes import regime_chart
 from reports.charts.sweep import sweep_chart
 from reports.charts.time import driver_chart, fan_chart
@@ -14,6 +15,7 @@ __all__ = [
     "driver_chart",
     "effects_chart",
     "fan_chart",
+    "pathway_strip",
     "regime_chart",
     "scenario_chart",
     "sweep_chart",

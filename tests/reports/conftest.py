@@ -15,7 +15,16 @@ from dataclasses import replace
 import polars as pl
 import pytest
 
-from reports.content import Estimate, Headline, Previous, ReportData, RunInfo, Sweep
+from reports.content import (
+    Estimate,
+    Headline,
+    PathwayCheck,
+    Previous,
+    PriorSpread,
+    ReportData,
+    RunInfo,
+    Sweep,
+)
 
 DRIVERS = ("W_US", "W_CN", "W_US_x_W_CN", "INTL")
 SCENARIOS = {
@@ -230,6 +239,51 @@ def make_report_data() -> ReportData:
     )
 
 
+def make_pathway_check(regimes: pl.DataFrame) -> PathwayCheck:
+    """Made-up rules beside the fixture's regimes: the rules name a pathway in two of every
+    three months (cycling DC, MC, SE), the labels in every sixth."""
+    cycle = ("DC", "MC", "SE")
+    probs = regimes.select("DC", "SE", "MC").to_numpy()
+    model = [("DC", "SE", "MC")[i] for i in probs.argmax(axis=1)]
+    n = regimes.height
+    rules = [cycle[k % 3] if k % 3 else None for k in range(n)]
+    months = pl.DataFrame(
+        {
+            "month": regimes["month"],
+            "rules": rules,
+            "rule": ["escalation" if r else "quiet" for r in rules],
+            "evidence": [f"made-up evidence {k}" if rules[k] else "" for k in range(n)],
+            "model": model,
+            "label": [model[k] if k % 6 == 0 else None for k in range(n)],
+            "p_mc": regimes["MC"],
+        },
+        schema_overrides={"rules": pl.String, "label": pl.String},
+    )
+    last = regimes["month"][-1]
+    events = pl.DataFrame(
+        {
+            "date": [last.replace(day=12)],
+            "event": ["Made-up truce in the last month"],
+            "rules": ["MC"],
+            "model": [model[-1]],
+            "p_mc": [float(regimes["MC"][-1])],
+        }
+    )
+    return PathwayCheck(
+        months=months,
+        events=events,
+        rules_version=1,
+        rule_agreement=0.55,
+        rule_months=40,
+        rule_constant=0.4,
+        label_agreement=0.5,
+        label_months=12,
+        label_constant=0.6,
+        label_modal="MC",
+        min_rule_agreement=0.7,
+    )
+
+
 def with_optional_sections(data: ReportData) -> ReportData:
     """Every optional section filled: driver paths, the scenarios' driver attribution, a
     previous run, a sweep, a backtest."""
@@ -311,6 +365,15 @@ def with_optional_sections(data: ReportData) -> ReportData:
         backtest_verdicts=verdicts,
         prior_only=prior_only,
         driver_flags=flags,
+        pathway_check=make_pathway_check(data.regimes),
+        prior_spread=PriorSpread(
+            sweep_id="made-up-sweep",
+            horizon=data.run.horizon,
+            low=0.21,
+            high=0.38,
+            threshold=0.10,
+            prior_determined=True,
+        ),
     )
 
 

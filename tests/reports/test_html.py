@@ -112,7 +112,7 @@ def test_user_text_is_escaped_everywhere(full_rendering_data: ReportData) -> Non
 def test_optional_sections_only_when_given(
     rendering_data: ReportData, full_rendering_data: ReportData
 ) -> None:
-    optional = ("moved", "sweep", "backtest", "prior-only")
+    optional = ("moved", "sweep", "backtest", "prior-only", "pathway-rules")
     bare, full = render_html(rendering_data), render_html(full_rendering_data)
     for section in optional:
         assert f'id="{section}"' not in bare and f'href="#{section}"' not in bare
@@ -227,8 +227,8 @@ def test_deterministic_output() -> None:
 def test_every_chart_is_accessible_well_formed_svg(full_rendering_data: ReportData) -> None:
     html = render_html(full_rendering_data)
     svgs = re.findall(r"<svg.*?</svg>", html, flags=re.DOTALL)
-    # fan, history, paths, scenarios, 3 scenario fans, regimes, effects, sweep
-    assert len(svgs) == 10
+    # fan, history, paths, scenarios, 3 scenario fans, regimes, effects, sweep, pathway strip
+    assert len(svgs) == 11
     for svg in svgs:
         root = ET.fromstring(svg.replace("&nbsp;", " "))
         assert root.get("role") == "img" and root.get("aria-label")

@@ -12,11 +12,11 @@ import pytest
 
 from flows.sources.base import Dataset, Parsed, SourceError
 from flows.sources.timeline import (
-    EVENT_TYPES,
+    CATEGORIES,
     SIGNALS,
     SOURCE,
     TARIFF_ACTIONS,
-    monthly_event_types,
+    monthly_categories,
     monthly_signals,
 )
 
@@ -126,17 +126,19 @@ def test_monthly_signals_count_every_event_in_its_month(data_dir: Path) -> None:
     assert monthly.select(pl.sum_horizontal(SIGNALS).sum()).item() == 39
 
 
-def test_event_types_count_each_month_within_the_timeline_only(data_dir: Path) -> None:
+def test_an_unknown_category_is_rejected(data_dir: Path, tmp_path: Path) -> None:
+    content = excerpt(data_dir, tmp_path, EVENTS, 3, ",tariffs,", ",trade,")
+    parsed = EVENTS.parse(content, "excerpt.csv")
+    assert parsed.rows.height == 2 and parsed.rejects.height == 1
+    assert parsed.rejects["field"].item() == "category"
+    assert "unknown value 'trade'" in parsed.rejects["reason"].item()
+
+
+def test_monthly_categories_fill_quiet_months_with_zero(data_dir: Path) -> None:
     events = bundled(data_dir, EVENTS).rows
-    monthly = monthly_event_types(events)
-    assert monthly["month"].min() == dt.date(2017, 8, 1)
-    assert monthly["month"].max() == dt.date(2026, 5, 1)
-    assert monthly.height == 106  # every month between, quiet months as zeros
-    by_category = Counter(events["category"])
-    for kind, categories in EVENT_TYPES.items():
-        assert monthly[f"events_{kind}"].sum() == sum(by_category[c] for c in categories)
-    # Geneva (2025-05-12) is dialogue; the four Section 301/IEEPA steps of 2025-10 restrictive
-    may = monthly.filter(pl.col("month") == dt.date(2025, 5, 1)).row(0, named=True)
-    assert (may["events_dialogue"], may["events_restrictive"]) == (1, 0)
-    glasgow = monthly.filter(pl.col("month") == dt.date(2021, 11, 1)).row(0, named=True)
-    assert glasgow["events_issue_cooperation"] == 1
+    counts = monthly_categories(events)
+    assert counts.select(pl.exclude("month")).sum().row(0) == tuple(
+        int((events["category"] == c).sum()) for c in CATEGORIES
+    )
+    assert counts.height == len(counts["month"].unique())
+    assert counts.select(pl.exclude("month")).null_count().sum_horizontal().item() == 0
