@@ -24,13 +24,38 @@ state with a mean per state and series and, by default, one sd per series shared
 state a state can specialise in a flat stretch of one series (the 2015-2017 tariff plateau, sd
 0.5 points against 16-19 elsewhere), and on the bundled panel the chains split between two
 such segmentations 34 log-likelihood units apart (publication fit: R-hat 1.739, min bulk ESS
-6, 110 s). Shared sds removed that mode (R-hat 1.002, min bulk ESS 2894, 13 s). On the
-tension series (``series[0]``) the state means are ordered ``mu_DC > mu_SE > mu_MC``, which
-removes label switching; ``ModelConfig.ordered_means`` orders further series the same way (or
-MC highest), needed on the real panel where SE and MC have similar tension and swapped
-between chains until the tariff level was ordered too. Timeline labels enter as noisy
-observations of the state through a confusion matrix ``P(label | state)`` with Dirichlet rows
-favouring the diagonal.
+6, 110 s). Shared sds removed that mode (R-hat 1.002, min bulk ESS 2894, 13 s).
+
+Counts. Event counts (``ModelConfig.counts``) are Poisson or negative binomial given the
+state, with a log rate per state and count centred on the log of the count's observed mean;
+months where a count does not exist (before its source starts, after it ends) contribute
+nothing, exactly like a missing series month. A negative binomial count has one shape per
+count (larger = closer to Poisson), for counts such as PLA aircraft whose month-to-month
+spread is far wider than a Poisson's.
+
+What the labels mean. Three states with free means are exchangeable: some constraint must say
+which is DC. An ordered mean on one severity scale (tension DC > SE > MC, the design until
+this one) makes SE "the middle level of everything", so 2018-2019 came out SE because the
+tariff sat in a middle band. Instead each state is fixed by the one observable the essay says
+it alone has most of (``ModelConfig.count_highest``): managed competition is "structured
+processes of negotiation" (dialogue highest in MC), decoupling is "more tariffs,
+technological restrictions, and military confrontations" (restrictive events highest in DC),
+selective engagement is "cooperation persisting in narrow areas like climate change and
+global health" (issue cooperation highest in SE). Only the top is constrained: the other two
+states' rates, and every other mean and rate, are free. Why a least ratio
+(``priors.count_min_ratio``, default 2) on top of "highest": with a bare "highest" two states
+with similar dialogue rates satisfied the constraint either way round, and chains swapped SE
+and MC with equal likelihood (R-hat 1.83 on the bundled panel); requiring the identified
+state to have at least twice the rate lets the data decide which state that is. Hard
+orderings on one count per state were preferred to essay-shaped prior means on every count:
+a prior mean says how much, which the essay does not, and it would be hard to tell where the
+posterior merely repeats it. ``mean_highest`` does the same for a series mean (no least gap).
+
+The timeline labels enter as noisy observations of the state through a confusion matrix
+``P(label | state)`` with Dirichlet rows favouring the diagonal, unless ``label_emissions`` is
+off (then they are only the yardstick the fit is measured against). The labels are the
+compiler's summary of the same events the counts hold, so with both on the events count
+twice; the publication config says which it uses and why.
 
 The discrete states are summed out exactly by the scaled forward pass of
 :mod:`models.forward` (a ``pm.Potential``); state probabilities are recomputed after sampling
