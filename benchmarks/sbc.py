@@ -77,7 +77,9 @@ def main() -> None:
         config, panel = from_yaml(settings.model_config_path()), bundled_panel()
     n_switches = args.switches if args.switches is not None else fitted_switches
     start = dt.date.fromisoformat(f"{config.start}-01")
-    data, _ = model_data(panel, config.series, config.drivers, start, None, config.composites)
+    data, _ = model_data(
+        panel, config.series, config.drivers, start, None, config.composites, tuple(config.counts)
+    )
     started = time.perf_counter()
     result = calibrate(
         config, data.drivers, data.driver_names, n_switches, args.replications, args.draws,

@@ -119,13 +119,33 @@ def realised(panel: pl.DataFrame, origin: dt.date, steps: int, series: tuple[str
 
 def origin_config(config: ModelConfig, data: ModelData) -> ModelConfig:
     """The config as a forecaster at the origin could fit it: series (after the tension series)
-    observed in fewer than :data:`MIN_SERIES_MONTHS` months of the window are left out.
-    Why: GDELT cooperation starts in 2018; at a 2017 origin it does not exist yet."""
-    seen = np.isfinite(data.select(config.series, ()).series).sum(axis=0)
+    and counts observed in fewer than :data:`MIN_SERIES_MONTHS` months of the window, or
+    without a single event, are left out. Why: GDELT cooperation starts in 2018 and the
+    timeline in 2017-08; at a 2017 origin they do not exist yet. A count that fixed a state's
+    label goes with its ordering; with none left the tension means are ordered instead."""
+    window = data.select(config.series, (), None, tuple(config.counts))
+    seen = np.isfinite(window.series).sum(axis=0)
     enough = [s for s, n in zip(config.series[1:], seen[1:], strict=True) if n >= MIN_SERIES_MONTHS]
     keep = (config.series[0], *enough)
     ordered = {s: o for s, o in config.ordered_means.items() if s in keep}
-    return config.model_copy(update={"series": keep, "ordered_means": ordered})
+    counted = np.isfinite(window.counts).sum(axis=0)
+    events = np.nansum(window.counts, axis=0)
+    counts = {
+        name: family
+        for (name, family), n, e in zip(config.counts.items(), counted, events, strict=True)
+        if n >= MIN_SERIES_MONTHS and e > 0
+    }
+    highest = {c: s for c, s in config.count_highest.items() if c in counts}
+    if len(highest) < len(config.count_highest):
+        highest = {}  # a partial set of anchors would fix some labels and not others
+    return config.model_copy(
+        update={
+            "series": keep,
+            "ordered_means": ordered,
+            "counts": counts,
+            "count_highest": highest,
+        }
+    )
 
 
 def no_driver_config(config: ModelConfig) -> ModelConfig:
@@ -149,7 +169,9 @@ def origin_inputs(raw: Raw, origin: dt.date, config: ModelConfig) -> OriginInput
     """The as-of panel (nothing dated or published after the origin month) and model data."""
     panel = build_panel(raw, as_of=month_end(origin)).frame
     start = dt.date.fromisoformat(f"{config.start}-01")
-    data, _ = model_data(panel, config.series, config.drivers, start, origin, config.composites)
+    data, _ = model_data(
+        panel, config.series, config.drivers, start, origin, config.composites, tuple(config.counts)
+    )
     return OriginInputs(origin, panel, data, origin_config(config, data))
 
 

@@ -86,7 +86,9 @@ def sample(panel: pl.DataFrame, config, rules, run_id: str, posterior_dir: Path)
     from models.validity import assess, most_likely_path
 
     start = dt.date.fromisoformat(f"{config.start}-01")
-    data, drivers = model_data(panel, config.series, config.drivers, start, None, config.composites)
+    data, drivers = model_data(
+        panel, config.series, config.drivers, start, None, config.composites, tuple(config.counts)
+    )
     result = fit(data, config)
     path = save_posterior(result, posterior_dir / f"{run_id}.nc")
     probs = state_probabilities(result.idata, result.data, config)

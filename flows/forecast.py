@@ -137,7 +137,9 @@ def load_fitted(db_path: Path, model_run_id: str | None = None) -> FittedModel:
         panel = con.sql("SELECT * FROM panel_monthly ORDER BY month").pl()
     config = ModelConfig.model_validate_json(run["config_json"])
     start = dt.date.fromisoformat(f"{config.start}-01")
-    data, drivers = model_data(panel, config.series, config.drivers, start, None, config.composites)
+    data, drivers = model_data(
+        panel, config.series, config.drivers, start, None, config.composites, tuple(config.counts)
+    )
     data_hash = fitted_data(data, config).data_hash()
     if data_hash != run["data_hash"]:
         raise ForecastError(

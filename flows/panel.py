@@ -144,6 +144,7 @@ def _tariffs(frame: pl.DataFrame, as_of: dt.date | None) -> pl.DataFrame:
     return monthly.select(
         "month",
         "us_tariff_pct",
+        "us_tariff_statutory_pct",
         "china_tariff_pct",
         pl.col("tariff_source"),
         pl.col("us_tariff_pct").diff().alias("us_tariff_change_pts"),

@@ -59,6 +59,18 @@ class PriorsConfig(StrictModel):
     sigma: Prior = Prior(dist="HalfNormal", sigma=1.0)
     confusion_diag: PositiveFloat = 8.0
     confusion_off: PositiveFloat = 1.0
+    # How far (standardised units) a state named in ``mean_highest`` lies above the others.
+    mean_gap: Prior = Prior(dist="HalfNormal", sigma=1.0)
+    # Count emissions: log rate per state, relative to the log of the series' mean count.
+    count_log_rate: Prior = normal(0.0, 1.0)
+    # How far (log scale) the state named in ``count_highest`` lies above the larger of the
+    # other two states' rates.
+    count_gap: Prior = Prior(dist="HalfNormal", sigma=1.0)
+    # ... on top of this least ratio: the state a count identifies has at least this many
+    # times the other states' rate (models/hmm.py says why a bare "highest" is not enough).
+    count_min_ratio: float = Field(2.0, ge=1.0)
+    # Negative binomial shape (larger = closer to Poisson).
+    count_shape: Prior = Prior(dist="Gamma", alpha=2.0, beta=0.2)
 
     @field_validator("beta", mode="before")
     @classmethod
@@ -73,7 +85,14 @@ class PriorsConfig(StrictModel):
             raise ValueError(f"a state mean needs a real-valued distribution, not {prior.dist}")
         return prior
 
-    @field_validator("sigma")
+    @field_validator("count_log_rate")
+    @classmethod
+    def _real_rate(cls, prior: Prior) -> Prior:
+        if prior.support != "real":
+            raise ValueError(f"a log rate needs a real-valued distribution, not {prior.dist}")
+        return prior
+
+    @field_validator("sigma", "mean_gap", "count_gap", "count_shape")
     @classmethod
     def _positive(cls, prior: Prior) -> Prior:
         if prior.support != "positive":
@@ -88,6 +107,10 @@ class SamplerConfig(StrictModel):
     tune: PositiveInt = 1000
     seed: int = Field(20250120, ge=0)
     target_accept: float = Field(0.9, gt=0, lt=1)
+    # Where chains start: independent prior draws (dispersed; the default, so the health
+    # gate also checks that chains from far apart agree), or the model's data-quantile
+    # initial point jittered per chain.
+    init: Literal["prior_draws", "data_quantiles"] = "prior_draws"
 
 
 class HealthConfig(StrictModel):
@@ -104,12 +127,25 @@ class ModelConfig(StrictModel):
     series: tuple[str, ...] = Field(min_length=1)
     drivers: tuple[str, ...] = ("W_US", "W_CN", "W_US_x_W_CN", "INTL")
     start: str = "2009-01"
-    # Further series whose state means are ordered, besides series[0] (always DC highest).
+    # Further series whose state means are ordered, besides series[0] (DC highest unless
+    # ``count_highest`` fixes the labels).
     # One ordering is not always enough: two states with similar tension can swap labels.
     ordered_means: dict[str, Literal["DC_highest", "MC_highest"]] = Field(default_factory=dict)
     # One emission sd per series shared by the three states (default), or one per state and
     # series; models/hmm.py gives the measurement behind the default.
     emission_sd: Literal["per_series", "per_state"] = "per_series"
+    # Event counts observed alongside the series (Poisson or negative binomial given the
+    # state), in order; names from models/drivers.py (OBSERVED_COUNTS).
+    counts: dict[str, Literal["poisson", "negative_binomial"]] = Field(default_factory=dict)
+    # The count each state alone is highest on (at most one per state); it fixes the labels
+    # of the states. Without it the tension series' means are ordered DC > SE > MC instead.
+    count_highest: dict[str, Literal["DC", "SE", "MC"]] = Field(default_factory=dict)
+    # Series whose mean is highest in one state (and otherwise free), e.g. tariffs highest in
+    # decoupling; unlike ``ordered_means`` this says nothing about the other two states.
+    mean_highest: dict[str, Literal["DC", "SE", "MC"]] = Field(default_factory=dict)
+    # Whether the timeline's labels enter the likelihood (through a confusion matrix). Off
+    # when the counts already include the timeline's events, which the labels summarise.
+    label_emissions: bool = True
     composites: tuple[Composite, ...] = DEFAULT_COMPOSITES
     priors: PriorsConfig = PriorsConfig()
     sampler: SamplerConfig = SamplerConfig()
@@ -138,6 +174,33 @@ class ModelConfig(StrictModel):
                     f"{list(self.series[1:])} (the first is always ordered DC highest)"
                 )
         return self
+
+    @model_validator(mode="after")
+    def _count_highest(self) -> ModelConfig:
+        for name in self.count_highest:
+            if name not in self.counts:
+                raise ValueError(
+                    f"count_highest: {name!r} is not one of counts {list(self.counts)}"
+                )
+        states = list(self.count_highest.values())
+        if len(set(states)) != len(states):
+            raise ValueError(f"count_highest: one count per state, got {self.count_highest}")
+        return self
+
+    @model_validator(mode="after")
+    def _mean_highest(self) -> ModelConfig:
+        for name in self.mean_highest:
+            if name not in self.series:
+                raise ValueError(f"mean_highest: {name!r} is not one of series {list(self.series)}")
+            if name in self.ordered_means:
+                raise ValueError(f"mean_highest: {name!r} is already in ordered_means")
+        return self
+
+    @property
+    def orders_tension(self) -> bool:
+        """Whether the tension means are ordered DC > SE > MC: only when neither a count nor a
+        "highest" series mean fixes the states' labels."""
+        return not self.count_highest and not self.mean_highest
 
     @model_validator(mode="after")
     def _driver_composites(self) -> ModelConfig:

@@ -12,7 +12,9 @@ as a NaN deep inside a sampler):
   ``drivers[t - 1]``; drivers are standardised and complete (no NaN);
 - ``series`` may have NaN for missing months; ``series_names[0]`` is the tension series
   (higher = more tension);
-- ``labels`` are noisy pathway labels from the curated timeline, ``-1`` = no label.
+- ``labels`` are noisy pathway labels from the curated timeline, ``-1`` = no label;
+- ``counts`` are event counts per month (non-negative whole numbers), NaN where a count does
+  not exist that month (before a source starts or after it ends: a structural gap, not zero).
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ class ModelData:
     series: np.ndarray  # (T, M), NaN = missing
     series_names: tuple[str, ...]
     labels: np.ndarray  # (T,) int in {-1, 0, 1, 2}
+    counts: np.ndarray | None = None  # (T, C) whole numbers, NaN = no such count that month
+    count_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # Copies, so freezing them below never makes the caller's arrays read-only.
@@ -47,6 +51,7 @@ class ModelData:
         series = np.array(self.series, dtype=float)
         labels = np.array(self.labels)
         t = months.shape[0]
+        counts = np.zeros((t, 0)) if self.counts is None else np.array(self.counts, dtype=float)
         if months.ndim != 1 or t < 2:
             raise DataError(f"months: need a 1-D array of at least 2 months, got {months.shape}")
         if np.any(np.diff(months).astype(int) != 1):
@@ -63,6 +68,13 @@ class ModelData:
             raise DataError("series_names: one name per series column")
         if np.any(np.isinf(series)):
             raise DataError("series: inf values; use NaN for missing months")
+        if counts.ndim != 2 or counts.shape[0] != t:
+            raise DataError(f"counts: expected shape ({t}, C), got {counts.shape}")
+        if counts.shape[1] != len(self.count_names):
+            raise DataError("count_names: one name per counts column")
+        finite = counts[np.isfinite(counts)]
+        if np.any(np.isinf(counts)) or np.any(finite < 0) or np.any(finite != np.round(finite)):
+            raise DataError("counts: must be whole numbers >= 0, NaN where a count does not exist")
         if labels.shape != (t,) or not np.issubdtype(labels.dtype, np.integer):
             raise DataError(f"labels: expected integer array of shape ({t},)")
         if not np.all(np.isin(labels, (NO_LABEL, *range(N_STATES)))):
@@ -70,6 +82,7 @@ class ModelData:
         for name, names in (
             ("driver_names", self.driver_names),
             ("series_names", self.series_names),
+            ("count_names", self.count_names),
         ):
             if len(set(names)) != len(names):
                 raise DataError(f"{name}: duplicate names {list(names)}")
@@ -78,11 +91,13 @@ class ModelData:
             ("drivers", drivers),
             ("series", series),
             ("labels", labels.astype(np.int64)),
+            ("counts", counts),
         ):
             value.setflags(write=False)
             object.__setattr__(self, name, value)
         object.__setattr__(self, "driver_names", tuple(self.driver_names))
         object.__setattr__(self, "series_names", tuple(self.series_names))
+        object.__setattr__(self, "count_names", tuple(self.count_names))
 
     @property
     def n_months(self) -> int:
@@ -96,6 +111,9 @@ class ModelData:
             contiguous = np.ascontiguousarray(arr)
             h.update(repr((contiguous.dtype.str, contiguous.shape)).encode())
             h.update(contiguous.tobytes())
+        if self.count_names:  # panels without counts keep the hash they always had
+            h.update(repr(self.count_names).encode())
+            h.update(np.ascontiguousarray(self.counts).tobytes())
         return h.hexdigest()
 
     def select(
@@ -103,6 +121,7 @@ class ModelData:
         series: tuple[str, ...] | list[str],
         drivers: tuple[str, ...] | list[str],
         start: np.datetime64 | None = None,
+        counts: tuple[str, ...] | list[str] = (),
     ) -> ModelData:
         """The sub-panel a config asks for, in the config's order, from ``start`` on.
 
@@ -112,6 +131,7 @@ class ModelData:
         for field, wanted, have in (
             ("series", series, self.series_names),
             ("drivers", drivers, self.driver_names),
+            ("counts", counts, self.count_names),
         ):
             missing = [name for name in wanted if name not in have]
             if missing:
@@ -126,6 +146,7 @@ class ModelData:
             first = int((start - self.months[0]).astype(int))
         s_idx = [self.series_names.index(n) for n in series]
         d_idx = [self.driver_names.index(n) for n in drivers]
+        c_idx = [self.count_names.index(n) for n in counts]
         return ModelData(
             months=self.months[first:],
             drivers=self.drivers[first:, d_idx],
@@ -133,4 +154,6 @@ class ModelData:
             series=self.series[first:, s_idx],
             series_names=tuple(series),
             labels=self.labels[first:],
+            counts=self.counts[first:, c_idx],
+            count_names=tuple(counts),
         )

@@ -137,10 +137,45 @@ OBSERVED_SERIES: Mapping[str, pl.Expr] = {
     "bilateral_tension": (pl.col("aigpr_usa_china") + pl.col("aigpr_china_usa")).log1p(),
     # Bridged months (2020-04..2025-01, no tracker) are a carried-forward value, not an
     # observation: as an emission they would claim a constant tariff with zero noise.
-    "us_tariff": pl.when(pl.col("tariff_source") != "bridged").then(pl.col("us_tariff_pct")),
+    # One definition over the whole span: the 2025-26 tracker's months are put on the
+    # statutory definition of 2015-2020 (flows.sources.tariffs.statutory_shift).
+    "us_tariff": pl.when(pl.col("tariff_source") != "bridged").then(
+        pl.col("us_tariff_statutory_pct")
+    ),
+    # The tracker's own definition, kept to measure what the change of definition did.
+    "us_tariff_as_published": pl.when(pl.col("tariff_source") != "bridged").then(
+        pl.col("us_tariff_pct")
+    ),
     "gdelt_cooperation": pl.col("gdelt_edge_share"),
     "gdelt_goldstein": pl.col("gdelt_goldstein"),
     "gdelt_conflict_share": pl.col("gdelt_quad3_share") + pl.col("gdelt_quad4_share"),
+}
+
+# Timeline categories by what the essay says each pathway consists of: negotiation (managed
+# competition), restrictions and confrontation (decoupling), cooperation on narrow issues
+# (selective engagement); "international" and "legal" events are shocks and counted nowhere.
+_TIMELINE_DIALOGUE = pl.sum_horizontal("events_summit", "events_agreement", ignore_nulls=False)
+
+# Event counts the model can use (count emissions): name -> expression over panel columns,
+# null in months where the count does not exist. What each stands for in the essay is in
+# models/hmm.py; the timeline's categories are flows.sources.timeline.CATEGORIES.
+OBSERVED_COUNTS: Mapping[str, pl.Expr] = {
+    # Negotiation and dialogue: high-level US-China meetings in the State Department's lists
+    # (2001 .. 2024-11) and summits and agreements in the curated timeline (2017-08 ..
+    # 2026-05). Where both exist the larger count is taken, since a summit is often in both.
+    "dialogue": pl.max_horizontal("us_china_meetings", _TIMELINE_DIALOGUE),
+    # Each source alone.
+    "dialogue_events": _TIMELINE_DIALOGUE,
+    "leader_meetings": pl.col("us_china_meetings"),
+    # Tariffs, export controls, sanctions and security moves in the timeline.
+    "restrictive_events": pl.sum_horizontal(
+        "events_tariffs", "events_export_controls", "events_security", ignore_nulls=False
+    ),
+    # Cooperation on narrow issues (climate, health) in the timeline.
+    "issue_cooperation_events": pl.col("events_climate_health"),
+    # PLA aircraft around Taiwan in the month's reported days (Taiwan MND, from 2020-09):
+    # earlier months are unreported, not zero.
+    "pla_aircraft": (pl.col("pla_aircraft_per_day") * pl.col("pla_days_reported")).round(),
 }
 
 SIGNAL_STATE = {
@@ -328,6 +363,16 @@ def observed_series(panel: pl.DataFrame, names: tuple[str, ...]) -> pl.DataFrame
     return panel.sort("month").select("month", *(OBSERVED_SERIES[n].alias(n) for n in names))
 
 
+def observed_counts(panel: pl.DataFrame, names: tuple[str, ...]) -> pl.DataFrame:
+    """Month plus the named event counts (nulls where a count does not exist)."""
+    unknown = [n for n in names if n not in OBSERVED_COUNTS]
+    if unknown:
+        raise ValueError(f"counts: unknown {unknown} (have {list(OBSERVED_COUNTS)})")
+    return panel.sort("month").select(
+        "month", *(OBSERVED_COUNTS[n].cast(pl.Float64).alias(n) for n in names)
+    )
+
+
 def timeline_labels(panel: pl.DataFrame) -> np.ndarray:
     """One noisy label per month: the pathway most of the month's timeline events signal.
 
@@ -353,6 +398,7 @@ def model_data(
     start: dt.date,
     train_end: dt.date | None = None,
     composites: tuple[Composite, ...] = DEFAULT_COMPOSITES,
+    counts: tuple[str, ...] = (),
 ) -> tuple[ModelData, Drivers]:
     """Everything the HMM needs from the panel, from ``start`` to the panel's last month."""
     months = panel["month"]
@@ -371,6 +417,12 @@ def model_data(
         series=observed.select(series).to_numpy().astype(float),
         series_names=series,
         labels=timeline_labels(window),
+        counts=(
+            observed_counts(window, counts).select(counts).to_numpy().astype(float)
+            if counts
+            else None
+        ),
+        count_names=counts,
     )
     return data, composite
 

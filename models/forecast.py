@@ -82,8 +82,9 @@ DEFAULT_HORIZON = "2029-01"  # the month after the second Trump term ends (20 Ja
 # far out are their long-run means, so a later horizon only costs time and memory.
 LATEST_HORIZON = "2031-01"
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-# Posterior variables the transition and emission formulas need (confusion only with labels).
-_VARIABLES = ("alpha", "beta", "mu", "sigma", "confusion")
+# Posterior variables the transition and emission formulas need (confusion only with labels,
+# the count parameters only with counts).
+_VARIABLES = ("alpha", "beta", "mu", "sigma", "confusion", "count_log_rate", "count_shape")
 
 
 @dataclass(frozen=True)

@@ -24,13 +24,38 @@ state with a mean per state and series and, by default, one sd per series shared
 state a state can specialise in a flat stretch of one series (the 2015-2017 tariff plateau, sd
 0.5 points against 16-19 elsewhere), and on the bundled panel the chains split between two
 such segmentations 34 log-likelihood units apart (publication fit: R-hat 1.739, min bulk ESS
-6, 110 s). Shared sds removed that mode (R-hat 1.002, min bulk ESS 2894, 13 s). On the
-tension series (``series[0]``) the state means are ordered ``mu_DC > mu_SE > mu_MC``, which
-removes label switching; ``ModelConfig.ordered_means`` orders further series the same way (or
-MC highest), needed on the real panel where SE and MC have similar tension and swapped
-between chains until the tariff level was ordered too. Timeline labels enter as noisy
-observations of the state through a confusion matrix ``P(label | state)`` with Dirichlet rows
-favouring the diagonal.
+6, 110 s). Shared sds removed that mode (R-hat 1.002, min bulk ESS 2894, 13 s).
+
+Counts. Event counts (``ModelConfig.counts``) are Poisson or negative binomial given the
+state, with a log rate per state and count centred on the log of the count's observed mean;
+months where a count does not exist (before its source starts, after it ends) contribute
+nothing, exactly like a missing series month. A negative binomial count has one shape per
+count (larger = closer to Poisson), for counts such as PLA aircraft whose month-to-month
+spread is far wider than a Poisson's.
+
+What the labels mean. Three states with free means are exchangeable: some constraint must say
+which is DC. An ordered mean on one severity scale (tension DC > SE > MC, the design until
+this one) makes SE "the middle level of everything", so 2018-2019 came out SE because the
+tariff sat in a middle band. Instead each state is fixed by the one observable the essay says
+it alone has most of (``ModelConfig.count_highest``): managed competition is "structured
+processes of negotiation" (dialogue highest in MC), decoupling is "more tariffs,
+technological restrictions, and military confrontations" (restrictive events highest in DC),
+selective engagement is "cooperation persisting in narrow areas like climate change and
+global health" (issue cooperation highest in SE). Only the top is constrained: the other two
+states' rates, and every other mean and rate, are free. Why a least ratio
+(``priors.count_min_ratio``, default 2) on top of "highest": with a bare "highest" two states
+with similar dialogue rates satisfied the constraint either way round, and chains swapped SE
+and MC with equal likelihood (R-hat 1.83 on the bundled panel); requiring the identified
+state to have at least twice the rate lets the data decide which state that is. Hard
+orderings on one count per state were preferred to essay-shaped prior means on every count:
+a prior mean says how much, which the essay does not, and it would be hard to tell where the
+posterior merely repeats it. ``mean_highest`` does the same for a series mean (no least gap).
+
+The timeline labels enter as noisy observations of the state through a confusion matrix
+``P(label | state)`` with Dirichlet rows favouring the diagonal, unless ``label_emissions`` is
+off (then they are only the yardstick the fit is measured against). The labels are the
+compiler's summary of the same events the counts hold, so with both on the events count
+twice; the publication config says which it uses and why.
 
 The discrete states are summed out exactly by the scaled forward pass of
 :mod:`models.forward` (a ``pm.Potential``); state probabilities are recomputed after sampling
@@ -46,10 +71,12 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 from pymc.distributions.transforms import Ordered
+from scipy.special import gammaln
 
 from models.config import ModelConfig
 from models.data import N_STATES, NO_LABEL, STATES, DataError, ModelData
 from models.forward import forward_pytensor
+from models.priors import Prior
 
 DESTINATIONS: tuple[str, ...] = STATES[1:]
 MIN_OBSERVED = 3
@@ -67,15 +94,24 @@ class Prepared:
     center: np.ndarray  # (M,)
     scale: np.ndarray  # (M,)
     label_onehot: np.ndarray  # (T, S), all-zero rows where unlabelled
+    counts: np.ndarray  # (T, C) event counts, 0 where the count does not exist
+    count_mask: np.ndarray  # (T, C) 1.0 where the count exists
+    count_centre: np.ndarray  # (C,) log of the mean observed count
+    count_lgamma: np.ndarray  # (T, C) log(count!), the constant of both count families
+    negative_binomial: np.ndarray  # (C,) bool: negative binomial, else Poisson
 
     @property
     def has_labels(self) -> bool:
         return bool(self.label_onehot.any())
 
+    @property
+    def has_counts(self) -> bool:
+        return self.counts.shape[1] > 0
+
 
 def prepare(data: ModelData, config: ModelConfig) -> Prepared:
     """Select the config's series/drivers/start and standardise; errors name the field."""
-    sel = data.select(config.series, config.drivers, config.start_month)
+    sel = data.select(config.series, config.drivers, config.start_month, tuple(config.counts))
     observed = np.isfinite(sel.series)
     for m, name in enumerate(sel.series_names):
         if observed[:, m].sum() < MIN_OBSERVED:
@@ -86,9 +122,30 @@ def prepare(data: ModelData, config: ModelConfig) -> Prepared:
         raise DataError(f"series: constant series in {list(sel.series_names)}")
     y = np.where(observed, (sel.series - center) / scale, 0.0)
     onehot = np.zeros((sel.n_months, N_STATES))
-    labelled = sel.labels != NO_LABEL
+    labelled = (sel.labels != NO_LABEL) & config.label_emissions
     onehot[np.flatnonzero(labelled), sel.labels[labelled]] = 1.0
-    return Prepared(sel, y, observed.astype(float), center, scale, onehot)
+    exists = np.isfinite(sel.counts)
+    for c, name in enumerate(sel.count_names):
+        if exists[:, c].sum() < MIN_OBSERVED or np.nansum(sel.counts[:, c]) <= 0:
+            raise DataError(
+                f"counts: {name!r} needs {MIN_OBSERVED} observed months and at least one event"
+            )
+    counts = np.where(exists, sel.counts, 0.0)
+    return Prepared(
+        sel,
+        y,
+        observed.astype(float),
+        center,
+        scale,
+        onehot,
+        counts=counts,
+        count_mask=exists.astype(float),
+        count_centre=np.log(np.nanmean(sel.counts, axis=0)) if sel.count_names else np.zeros(0),
+        count_lgamma=gammaln(counts + 1.0),
+        negative_binomial=np.array(
+            [config.counts[n] == "negative_binomial" for n in sel.count_names], dtype=bool
+        ),
+    )
 
 
 def alpha_prior_mean(stay_logit: float) -> np.ndarray:
@@ -112,15 +169,22 @@ def prior_transition_draws(
     return alpha, beta
 
 
-def initial_means(prep: Prepared, ordered: dict[str, str] | None = None) -> np.ndarray:
-    """(M, S) starting state means from data quantiles.
+def initial_means(
+    prep: Prepared, ordered: dict[str, str] | None = None, orders_tension: bool = True
+) -> np.ndarray:
+    """(M, S) the model's default starting state means, from data quantiles.
+
+    Fits start from prior draws instead (``sampler.init``, :mod:`models.initial_points`);
+    these values remain the model's own initial point, which the ordered transforms need to
+    be strictly monotone.
 
     The tension series gets its 85/50/15% quantiles for DC/SE/MC; every other series the same
     quantiles, reversed when it moves against tension (negative correlation over the months
     both are observed) or when ``ordered`` says MC is highest. Without this one chain can
     settle where all regimes look alike.
     """
-    ordered = {prep.data.series_names[0]: "DC_highest", **(ordered or {})}
+    first = {prep.data.series_names[0]: "DC_highest"} if orders_tension else {}
+    ordered = {**first, **(ordered or {})}
     y = np.where(prep.mask > 0, prep.y, np.nan)
     means = np.empty((y.shape[1], N_STATES))
     for m, name in enumerate(prep.data.series_names):
@@ -147,14 +211,46 @@ def log_transitions(alpha, beta, drivers: np.ndarray) -> pt.TensorVariable:
     return pt.concatenate([log_trans[:1], log_trans], axis=0)
 
 
-def log_emissions(mu, sigma, log_confusion, prep: Prepared) -> pt.TensorVariable:
-    """(T, S) log density of each month's observed series (and label) given each state."""
+def log_emissions(
+    mu, sigma, log_confusion, prep: Prepared, count_log_rate=None, count_shape=None
+) -> pt.TensorVariable:
+    """(T, S) log density of each month's observed series, counts (and label) given each state.
+
+    ``count_log_rate`` (C, S) is the log of each state's mean count per month; ``count_shape``
+    (C,) the negative binomial shape (ignored, and best 1.0, for Poisson counts).
+    """
     z = (prep.y[:, :, None] - mu[None, :, :]) / sigma[None, :, :]
     logpdf = -0.5 * z**2 - pt.log(sigma)[None, :, :] - 0.5 * np.log(2 * np.pi)
     log_emis = pt.sum(prep.mask[:, :, None] * logpdf, axis=1)
     if log_confusion is not None:
         log_emis = log_emis + pt.dot(prep.label_onehot, log_confusion.T)
+    if count_log_rate is not None:
+        log_emis = log_emis + count_log_pmf(pt, count_log_rate, count_shape, prep)
     return log_emis
+
+
+def count_log_pmf(xp, log_rate, shape, prep: Prepared):
+    """(..., T, S) summed log pmf of the month's counts given each state, in NumPy or PyTensor.
+
+    ``xp`` is ``numpy`` or ``pytensor.tensor`` (both spell these functions alike), so the
+    model's graph and :mod:`models.states` share one formula. Months where a count does not
+    exist contribute nothing.
+    """
+    y = prep.counts[:, :, None]  # (T, C, 1)
+    lr = log_rate[..., None, :, :]  # (..., 1, C, S)
+    poisson = y * lr - xp.exp(lr) - prep.count_lgamma[:, :, None]
+    k = shape[..., None, :, None]
+    log_total = xp.log(k + xp.exp(lr))
+    gammaln_ = pt.gammaln if xp is pt else gammaln
+    negbin = (
+        gammaln_(y + k)
+        - gammaln_(k)
+        - prep.count_lgamma[:, :, None]
+        + k * (xp.log(k) - log_total)
+        + y * (lr - log_total)
+    )
+    logpmf = xp.where(prep.negative_binomial[:, None], negbin, poisson)
+    return xp.sum(prep.count_mask[:, :, None] * logpmf, axis=-2)
 
 
 def build_model(data: ModelData, config: ModelConfig) -> pm.Model:
@@ -181,12 +277,17 @@ def build_model(data: ModelData, config: ModelConfig) -> pm.Model:
                 priors.beta[name].create(f"beta_{name}", dims="dest") for name in sel.driver_names
             ]
             beta = pm.Deterministic("beta", pt.stack(per_driver), dims=("driver", "dest"))
-        means = initial_means(prep, config.ordered_means)
-        rows = {
-            0: priors.mu_tension.create(
+        means = initial_means(prep, config.ordered_means, config.orders_tension)
+        rows = {}
+        if config.orders_tension:
+            rows[0] = priors.mu_tension.create(
                 "mu_tension", dims="state", transform=Ordered(ascending=False), initval=means[0]
             )
-        }
+        for m, name in enumerate(sel.series_names):
+            if name in config.mean_highest:
+                rows[m] = _highest_of_three(
+                    f"mu_{name}", config.mean_highest[name], priors.mu, priors.mean_gap
+                )
         for m, name in enumerate(sel.series_names[1:], start=1):
             if name in config.ordered_means:
                 ascending = config.ordered_means[name] == "MC_highest"
@@ -196,7 +297,7 @@ def build_model(data: ModelData, config: ModelConfig) -> pm.Model:
                     transform=Ordered(ascending=ascending),
                     initval=means[m],
                 )
-        free = [m for m in range(1, len(sel.series_names)) if m not in rows]
+        free = [m for m in range(len(sel.series_names)) if m not in rows]
         if free:
             model.add_coord("other_series", [sel.series_names[m] for m in free])
             mu_other = priors.mu.create(
@@ -220,6 +321,7 @@ def build_model(data: ModelData, config: ModelConfig) -> pm.Model:
                 "sigma", dims=("series", "state"), initval=np.full(means.shape, 0.5)
             )
         pm.Deterministic("sigma_data", sigma * prep.scale[:, None], dims=("series", "state"))
+        count_log_rate, count_shape = count_parameters(prep, config)
         log_confusion = None
         if prep.has_labels:
             diagonal = np.eye(N_STATES, dtype=bool)
@@ -227,8 +329,69 @@ def build_model(data: ModelData, config: ModelConfig) -> pm.Model:
             confusion = pm.Dirichlet("confusion", a=conc, dims=("state", "timeline_label"))
             log_confusion = pt.log(confusion)
         log_trans = log_transitions(alpha, beta, sel.drivers)
-        log_emis = log_emissions(mu, sigma, log_confusion, prep)
+        log_emis = log_emissions(mu, sigma, log_confusion, prep, count_log_rate, count_shape)
         log_init = np.full(N_STATES, -np.log(N_STATES))
         loglik, _ = forward_pytensor(log_init, log_trans, log_emis)
         pm.Potential("hmm_loglik", loglik)
     return model
+
+
+def count_parameters(prep: Prepared, config: ModelConfig):
+    """Per-state log rates (C, S) and negative binomial shapes (C,) of the counts, in the
+    current model; ``(None, None)`` without counts.
+
+    A count named in ``config.count_highest`` for state ``h`` gets free log rates for the two
+    other states and ``log_rate[h] = max(the other two) + gap`` with ``gap >= 0``: ``h`` is
+    highest on it whatever the data say, which fixes what ``h`` means; how much higher, and
+    the order of the other two, are left to the data. Stored as ``count_log_rate`` and
+    ``count_rate`` (events per month) with dims (count_series, state), and ``count_shape``.
+    """
+    names = prep.data.count_names
+    if not names:
+        return None, None
+    priors = config.priors
+    model = pm.modelcontext(None)
+    model.add_coord("count_series", names)
+    rows = []
+    for name in names:
+        top = config.count_highest.get(name)
+        if top is None:
+            rows.append(priors.count_log_rate.create(f"count_log_rate_{name}", dims="state"))
+            continue
+        rows.append(
+            _highest_of_three(
+                f"count_log_rate_{name}",
+                top,
+                priors.count_log_rate,
+                priors.count_gap,
+                np.log(priors.count_min_ratio),
+            )
+        )
+    log_rate = pt.stack(rows) + prep.count_centre[:, None]
+    log_rate = pm.Deterministic("count_log_rate", log_rate, dims=("count_series", "state"))
+    pm.Deterministic("count_rate", pt.exp(log_rate), dims=("count_series", "state"))
+    shape = pt.ones(len(names))
+    nb = [c for c, name in enumerate(names) if prep.negative_binomial[c]]
+    if nb:
+        model.add_coord("negative_binomial_series", [names[c] for c in nb])
+        k = priors.count_shape.create("count_shape", dims="negative_binomial_series")
+        shape = pt.set_subtensor(shape[nb], k)
+    return log_rate, shape
+
+
+def _highest_of_three(
+    name: str, top: str, level: Prior, gap: Prior, least: float = 0.0
+) -> pt.TensorVariable:
+    """(S,) values in which state ``top`` alone is highest: the other two drawn from ``level``
+    (variable ``name``, dims ``not_<top>``), ``top`` the larger of them plus ``least`` plus a
+    draw of ``gap`` (variable ``<name>_gap``, >= 0). Only the top is constrained, not the
+    order of the rest."""
+    model = pm.modelcontext(None)
+    others = [s for s in STATES if s != top]
+    if f"not_{top}" not in model.coords:
+        model.add_coord(f"not_{top}", others)
+    rest = level.create(name, dims=f"not_{top}")
+    above = gap.create(f"{name}_gap")
+    by_state = {s: rest[i] for i, s in enumerate(others)}
+    by_state[top] = pt.maximum(rest[0], rest[1]) + least + above
+    return pt.stack([by_state[s] for s in STATES])

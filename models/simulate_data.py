@@ -34,6 +34,8 @@ class SyntheticTruth:
     confusion: np.ndarray = field(
         default_factory=lambda: np.full((N_STATES, N_STATES), 0.075) + 0.775 * np.eye(N_STATES)
     )
+    # (C, S) mean events per month in each state; used for the counts a simulation asks for
+    count_rate: np.ndarray = field(default_factory=lambda: np.zeros((0, N_STATES)))
     states: np.ndarray | None = None  # (T,) filled in by simulate_synthetic
 
 
@@ -56,13 +58,19 @@ def simulate_synthetic(
     missing_share: float = 0.1,
     driver_rho: float = 0.8,
     seed: int = 0,
+    count_names: tuple[str, ...] = (),
+    counts_from: float = 0.0,
 ) -> tuple[ModelData, SyntheticTruth]:
-    """Simulate a SYNTHETIC panel: AR(1) drivers, a regime path, Gaussian series, noisy labels."""
+    """Simulate a SYNTHETIC panel: AR(1) drivers, a regime path, Gaussian series, noisy labels,
+    and Poisson counts (``truth.count_rate``) that exist only from the ``counts_from`` share of
+    the months on (earlier months are structural gaps, NaN)."""
     truth = truth or SyntheticTruth()
     rng = np.random.default_rng(seed)
     k, m = truth.beta.shape[0], truth.mu.shape[0]
     if len(driver_names) != k or len(series_names) != m:
         raise ValueError("driver_names / series_names must match the truth's beta / mu rows")
+    if len(count_names) != truth.count_rate.shape[0]:
+        raise ValueError("count_names must match the truth's count_rate rows")
     drivers = _ar1_standardised(rng, n_months, k, driver_rho)
     states = np.empty(n_months, dtype=np.int64)
     states[0] = rng.integers(N_STATES)
@@ -76,8 +84,12 @@ def simulate_synthetic(
     labels = np.full(n_months, NO_LABEL, dtype=np.int64)
     for t in np.flatnonzero(rng.random(n_months) < label_share):
         labels[t] = rng.choice(N_STATES, p=truth.confusion[states[t]])
+    counts = rng.poisson(truth.count_rate[:, states].T).astype(float)
+    counts[: round(counts_from * n_months)] = np.nan
     months = np.datetime64(start, "M") + np.arange(n_months)
-    data = ModelData(months, drivers, driver_names, series, series_names, labels)
+    data = ModelData(
+        months, drivers, driver_names, series, series_names, labels, counts, count_names
+    )
     return data, SyntheticTruth(
-        truth.alpha, truth.beta, truth.mu, truth.sigma, truth.confusion, states
+        truth.alpha, truth.beta, truth.mu, truth.sigma, truth.confusion, truth.count_rate, states
     )

@@ -20,7 +20,7 @@ import xarray as xr
 from models.config import ModelConfig
 from models.data import N_STATES, ModelData
 from models.forward import forward_numpy, smooth_numpy
-from models.hmm import Prepared, prepare
+from models.hmm import Prepared, count_log_pmf, prepare
 
 _CHUNK = 250  # draws per batch: bounds memory of the (draws, T, M, S) emission array
 
@@ -44,15 +44,36 @@ def log_transitions_numpy(
 
 
 def log_emissions_numpy(
-    mu: np.ndarray, sigma: np.ndarray, confusion: np.ndarray | None, prep: Prepared
+    mu: np.ndarray,
+    sigma: np.ndarray,
+    confusion: np.ndarray | None,
+    prep: Prepared,
+    count_log_rate: np.ndarray | None = None,
+    count_shape: np.ndarray | None = None,
 ) -> np.ndarray:
-    """(..., T, S) as :func:`models.hmm.log_emissions`; mu, sigma (..., M, S) standardised."""
+    """(..., T, S) as :func:`models.hmm.log_emissions`; mu, sigma (..., M, S) standardised,
+    count_log_rate (..., C, S), count_shape (..., C)."""
     z = (prep.y[:, :, None] - mu[..., None, :, :]) / sigma[..., None, :, :]
     logpdf = -0.5 * z**2 - np.log(sigma)[..., None, :, :] - 0.5 * np.log(2 * np.pi)
     log_emis = np.sum(prep.mask[:, :, None] * logpdf, axis=-2)
     if confusion is not None:
         log_emis = log_emis + prep.label_onehot @ np.swapaxes(np.log(confusion), -1, -2)
+    if count_log_rate is not None:
+        log_emis = log_emis + count_log_pmf(np, count_log_rate, count_shape, prep)
     return log_emis
+
+
+def count_draws(
+    posterior: xr.Dataset, prep: Prepared, keep: np.ndarray
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Per-draw count log rates (D, C, S) and shapes (D, C, 1.0 for Poisson counts)."""
+    if not prep.has_counts:
+        return None, None
+    log_rate = _draws(posterior, "count_log_rate", keep)
+    shape = np.ones(log_rate.shape[:-1])
+    if prep.negative_binomial.any():
+        shape[:, prep.negative_binomial] = _draws(posterior, "count_shape", keep)
+    return log_rate, shape
 
 
 @dataclass(frozen=True)
@@ -100,6 +121,7 @@ def state_probabilities(
     mu = _draws(posterior, "mu", keep)
     sigma = _draws(posterior, "sigma", keep)
     confusion = _draws(posterior, "confusion", keep) if prep.has_labels else None
+    count_log_rate, count_shape = count_draws(posterior, prep, keep)
     log_init = np.full(N_STATES, -np.log(N_STATES))
     filtered, smoothed, loglik = [], [], []
     for lo in range(0, keep.size, _CHUNK):
@@ -108,7 +130,12 @@ def state_probabilities(
             alpha[part], None if beta is None else beta[part], prep.data.drivers
         )
         log_emis = log_emissions_numpy(
-            mu[part], sigma[part], None if confusion is None else confusion[part], prep
+            mu[part],
+            sigma[part],
+            None if confusion is None else confusion[part],
+            prep,
+            None if count_log_rate is None else count_log_rate[part],
+            None if count_shape is None else count_shape[part],
         )
         ll, filt = forward_numpy(log_init, log_trans, log_emis)
         filtered.append(filt)

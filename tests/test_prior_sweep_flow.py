@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from html import escape
 from pathlib import Path
 
 import polars as pl
@@ -182,5 +183,5 @@ def test_the_bundled_prior_sweep_marks_the_headline(fitted_db: dict, tmp_path: P
     published = publish(db_path=db, forecast_run_id=fc.run_id, reports_dir=tmp_path / "reports")
     html = (published.folder / "report.html").read_text(encoding="utf-8")
     headline = html[html.index('id="headline-title"') : html.index('class="cards"')]
-    assert f"ranges {pct(low)}–{pct(high)} across the prior sweep" in headline
+    assert escape(f"ranges {pct(low)}–{pct(high)} across the prior sweep") in headline
     assert (": prior-determined</h2>" in headline) is stored["prior_determined"]

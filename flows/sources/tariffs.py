@@ -176,31 +176,69 @@ def monthly_us_tariff(frame: pl.DataFrame, until: dt.date | None = None) -> pl.D
     Caveat: the two trackers measure different things. mwaugh averages statutory MFN + Section
     301 rates; redux starts from the 2024 applied rate (duties collected over imports, 10.9%),
     well below the statutory ~20%, and adds modelled rates. Part of the step at 2025-02 is that
-    change of definition, not policy.
+    change of definition, not policy. ``us_tariff_statutory_pct`` therefore puts the redux
+    months on the statutory definition (:func:`statutory_shift`); it equals ``us_tariff_pct``
+    in the mwaugh and bridged months, and is null in redux months when no PIIE anchor exists.
     """
     observed = _mwaugh_monthly(frame)
     if not frame["dataset"].eq(REDUX).any():
         # A panel cut before 2025 (backtests): bridge through ``until``, the cut's month.
         end = _next_month(until) if until else _next_month(observed["month"].max())
         bridge = _bridge(observed, end)
-        return pl.concat(
+        return (
+            pl.concat(
+                [
+                    observed.with_columns(pl.lit("mwaugh").alias("tariff_source")),
+                    bridge.with_columns(pl.lit("bridged").alias("tariff_source")),
+                ]
+            )
+            .sort("month")
+            .with_columns(us_tariff_statutory_pct=pl.col("us_tariff_pct"))
+        )
+    policy = _redux_monthly(frame)
+    bridge = _bridge(observed, policy["month"].min())
+    shift = statutory_shift(frame)
+    return (
+        pl.concat(
             [
                 observed.with_columns(pl.lit("mwaugh").alias("tariff_source")),
                 bridge.with_columns(pl.lit("bridged").alias("tariff_source")),
+                policy.with_columns(
+                    pl.lit(None, dtype=pl.Float64).alias("china_tariff_pct"),
+                    pl.lit("redux").alias("tariff_source"),
+                ).select("month", "us_tariff_pct", "china_tariff_pct", "tariff_source"),
             ]
-        ).sort("month")
-    policy = _redux_monthly(frame)
-    bridge = _bridge(observed, policy["month"].min())
-    return pl.concat(
-        [
-            observed.with_columns(pl.lit("mwaugh").alias("tariff_source")),
-            bridge.with_columns(pl.lit("bridged").alias("tariff_source")),
-            policy.with_columns(
-                pl.lit(None, dtype=pl.Float64).alias("china_tariff_pct"),
-                pl.lit("redux").alias("tariff_source"),
-            ).select("month", "us_tariff_pct", "china_tariff_pct", "tariff_source"),
-        ]
-    ).sort("month")
+        )
+        .sort("month")
+        .with_columns(
+            us_tariff_statutory_pct=pl.when(pl.col("tariff_source") == "redux")
+            .then(pl.col("us_tariff_pct") + shift)
+            .otherwise(pl.col("us_tariff_pct"))
+        )
+    )
+
+
+def statutory_shift(frame: pl.DataFrame) -> float | None:
+    """Points to add to a redux rate to put it on the statutory definition of 2015-2020.
+
+    Measured, not assumed: the last PIIE anchor on or before the redux tracker's first policy
+    date (Bown's statutory average, 20.8% on 2025-01-20 in the bundle) minus the tracker's own
+    starting base (its 2024 applied rate, 10.87%). Before 2025 the two statutory sources agree
+    (PIIE 19.3% after Phase One against mwaugh's 19.6% in 2020-03), so PIIE can stand for the
+    mwaugh definition at the break. None when the frame has no PIIE anchor before the tracker.
+    """
+    redux = frame.filter((pl.col("dataset") == REDUX) & (pl.col("series") == BASE_2024))
+    if redux.is_empty():
+        return None
+    first = redux.sort("date").row(0, named=True)
+    anchors = frame.filter(
+        (pl.col("dataset") == PIIE)
+        & (pl.col("series") == US_ON_CHINA)
+        & (pl.col("date") <= first["date"])
+    ).sort("date")
+    if anchors.is_empty():
+        return None
+    return float(anchors["value_pct"][-1]) - float(first["value_pct"])
 
 
 def _rows_of(frame: pl.DataFrame, *datasets: str) -> pl.DataFrame:

@@ -37,11 +37,15 @@ def synthetic_truth(synthetic) -> SyntheticTruth:
 
 @pytest.fixture(scope="session")
 def fast_config(synthetic_data) -> ModelConfig:
-    return ModelConfig(
+    """Fast settings from the data-quantile start: the shared fit serves the I/O, states and
+    checks tests; starts from prior draws are exercised by the recovery test."""
+    config = ModelConfig(
         series=synthetic_data.series_names,
         drivers=synthetic_data.driver_names,
         start=str(synthetic_data.months[0]),
     ).fast()
+    sampler = config.sampler.model_copy(update={"init": "data_quantiles"})
+    return config.model_copy(update={"sampler": sampler})
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,13 @@ Why this truth: a recovery test passes trivially when the true effects sit where
 already is (the posterior can stay at the prior and still "cover" them). Here every true
 driver effect and intercept lies outside the prior's central 50% interval, and each driver has
 an effect of the opposite sign to its theory-signed prior mean, so only learning from the
-data can bring the posterior near them."""
+data can bring the posterior near them.
+
+Counts: three Poisson counts, observed only in the second half of the months (the first half
+is a structural gap), each fixing one state's label by being highest there (``count_highest``),
+as the publication model does; the tension means are not ordered. The true gaps between the
+fixed state and the next lie beyond the gap prior's central 50%, and on the restrictive count
+MC lies above SE, an order nothing in the model imposes."""
 
 from __future__ import annotations
 
@@ -28,16 +34,34 @@ MONTHS = 240
 TRUE_BETA = np.array([[1.3, -0.8], [-1.3, 0.8]])
 # against the sticky prior mean (stay_logit 4): looser exits from SE and MC, stickier DC
 TRUE_ALPHA_SHIFT = np.array([[0.8, 0.8], [-0.8, 0.6], [0.6, -0.8]])
-EMISSIONS = {"mu_data": "mu", "sigma_data": "sigma", "confusion": "confusion"}
+# Events per month in DC, SE, MC
+TRUE_COUNT_RATE = np.array([[0.15, 0.6, 2.0], [2.0, 0.2, 0.5], [0.1, 1.5, 0.3]])
+COUNTS = ("dialogue", "restrictive", "cooperation")
+HIGHEST = {"dialogue": "MC", "restrictive": "DC", "cooperation": "SE"}
+EMISSIONS = {
+    "mu_data": "mu",
+    "sigma_data": "sigma",
+    "confusion": "confusion",
+    "count_rate": "count_rate",
+}
 
 
 @pytest.fixture(scope="module")
 def recovery() -> tuple[FitResult, SyntheticTruth, ModelConfig]:
-    config = ModelConfig(series=("tension", "cooperation"), drivers=("W_US", "INTL")).fast()
+    config = ModelConfig(
+        series=("tension", "cooperation"),
+        drivers=("W_US", "INTL"),
+        counts=dict.fromkeys(COUNTS, "poisson"),
+        count_highest=HIGHEST,
+    ).fast()
     truth = SyntheticTruth(
-        alpha=alpha_prior_mean(config.priors.stay_logit) + TRUE_ALPHA_SHIFT, beta=TRUE_BETA
+        alpha=alpha_prior_mean(config.priors.stay_logit) + TRUE_ALPHA_SHIFT,
+        beta=TRUE_BETA,
+        count_rate=TRUE_COUNT_RATE,
     )
-    data, truth = simulate_synthetic(MONTHS, truth=truth, seed=1)
+    data, truth = simulate_synthetic(
+        MONTHS, truth=truth, seed=1, count_names=COUNTS, counts_from=0.5
+    )
     return fit(data, config), truth, config
 
 
@@ -63,6 +87,27 @@ def test_the_truth_is_not_where_the_prior_is(recovery) -> None:
     assert np.all(np.abs(truth.alpha - alpha_mean) > half * alpha_sd)
     # every driver has an effect of the sign its prior mean denies
     assert np.all((np.sign(truth.beta) != np.sign(beta_mean)).any(axis=1))
+
+
+def test_count_gaps_are_not_where_the_prior_is(recovery) -> None:
+    _, truth, config = recovery
+    gap_prior = config.priors.count_gap.params["sigma"]
+    upper_50 = gap_prior * stats.norm.ppf(0.875)  # HalfNormal's central 50% ends here
+    log_rate = np.log(truth.count_rate)
+    for c, name in enumerate(COUNTS):
+        top = ("DC", "SE", "MC").index(HIGHEST[name])
+        gap = log_rate[c, top] - np.delete(log_rate[c], top).max()
+        assert gap > upper_50, (name, gap)
+
+
+def test_count_rates_found_including_an_order_nothing_imposes(recovery) -> None:
+    result, truth, _ = recovery
+    rate = _draws(result, "count_rate")  # (D, C, S)
+    top = [("DC", "SE", "MC").index(HIGHEST[n]) for n in COUNTS]
+    assert np.all(rate[:, np.arange(3), top] >= rate.max(axis=-1) - 1e-12)  # the constraint
+    restrictive = COUNTS.index("restrictive")
+    assert truth.count_rate[restrictive, 2] > truth.count_rate[restrictive, 1]
+    assert (rate[:, restrictive, 2] > rate[:, restrictive, 1]).mean() > 0.8
 
 
 def test_regimes_recovered_from_smoothed_probabilities(recovery) -> None:

@@ -242,3 +242,35 @@ def test_without_the_2025_tracker_the_bridge_runs_to_the_cut(data_dir: Path) -> 
     assert bridged["month"].min() == dt.date(2020, 4, 1)
     last_observed = monthly.filter(pl.col("month") == dt.date(2020, 3, 1))["us_tariff_pct"]
     assert (bridged["us_tariff_pct"] == last_observed.item()).all()
+
+
+def test_statutory_series_shifts_only_the_2025_tracker_by_the_measured_gap(
+    data_dir: Path,
+) -> None:
+    """The 2025-26 tracker starts from the 2024 *applied* rate; PIIE's statutory average at the
+    tracker's start minus that base is the shift, read from the two files, not typed here."""
+    frame = raw_tariffs(data_dir)
+    monthly = monthly_us_tariff(frame)
+    piie = value(frame, "piie_anchors", "us_on_china", dt.date(2025, 1, 20))
+    base = value(frame, "redux_china", "us_on_china_2024", dt.date(2025, 2, 4))
+    shift = tariffs.statutory_shift(frame)
+    assert shift == pytest.approx(piie - base)
+    assert 5.0 < shift < 15.0  # the applied base lies well below the statutory rate
+    redux = monthly.filter(pl.col("tariff_source") == "redux")
+    gap = redux["us_tariff_statutory_pct"] - redux["us_tariff_pct"]
+    assert gap.to_numpy() == pytest.approx(shift)
+    before = monthly.filter(pl.col("tariff_source") != "redux")
+    assert (before["us_tariff_statutory_pct"] == before["us_tariff_pct"]).all()
+    # On one definition the post-Geneva month sits nearer PIIE's post-Geneva anchor.
+    may = monthly.filter(pl.col("month") == dt.date(2025, 5, 1))
+    after_geneva = value(frame, "piie_anchors", "us_on_china", dt.date(2025, 5, 14))
+    assert abs(may["us_tariff_statutory_pct"].item() - after_geneva) < abs(
+        may["us_tariff_pct"].item() - after_geneva
+    )
+
+
+def test_without_piie_anchors_the_2025_months_have_no_statutory_rate(data_dir: Path) -> None:
+    frame = raw_tariffs(data_dir).filter(pl.col("dataset") != tariffs.PIIE)
+    assert tariffs.statutory_shift(frame) is None
+    redux = monthly_us_tariff(frame).filter(pl.col("tariff_source") == "redux")
+    assert redux["us_tariff_statutory_pct"].is_null().all()
