@@ -17,10 +17,10 @@ run: $(STAMP)
 test: $(STAMP) browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/pytest -m "not slow"
+	$(VENV)/bin/pytest -m "not slow" --durations=15
 
 test-slow: $(STAMP) browser
-	$(VENV)/bin/pytest -m slow
+	$(VENV)/bin/pytest -m slow --durations=15
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/ingest.py

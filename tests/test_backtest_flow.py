@@ -144,10 +144,7 @@ def ran(tmp_path_factory: pytest.TempPathFactory, prefect_server: None) -> dict:
     folder = tmp_path_factory.mktemp("backtest")
     db = folder / "w.duckdb"
     ingest(db_path=db)
-    # The scored series must be observed after the 2025-04 origin; the publication series
-    # (GDELT cooperation) ends in 2024-02, so this backtest scores tension instead.
-    config = tiny_config(folder, series=["bilateral_tension"])
-    record = backtest(db_path=db, origins=["2025-04"], fast=False, config_path=config)
+    record = backtest(db_path=db, origins=["2025-04"], fast=False, config_path=tiny_config(folder))
     with connect(db, read_only=True) as con:
         tables = {
             t: con.sql(f"SELECT * FROM {t}").pl()

@@ -33,7 +33,8 @@ from models.scoring import crps_sample
 from tests.conftest import DATA_DIR, tiny_config
 from tests.reports.chromium import find_chromium, open_page
 
-pytestmark = pytest.mark.usefixtures("prefect_server")
+# Two real pipeline runs (about 5 minutes on 2 cores): `make test-slow`.
+pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.slow]
 THEN, LATER = "2025-08", "2025-11"  # the forecast's month, and three months on
 LEDGER = ("ledger_entries", "ledger_quantities", "ledger_questions", "ledger_resolutions",
           "ledger_revisions")  # fmt: skip
@@ -254,11 +255,11 @@ def test_a_revised_outcome_is_noted_not_rescored(replay: Replay, tmp_path: Path)
     shutil.copy(replay.db, db)
     resolved = replay.after_second["ledger_resolutions"].filter(pl.col("item") == "us_tariff")
     month = resolved["target_month"].min()
-    revised = replay.panel.with_columns(
+    revised = replay.panel.with_columns(  # the model's tariff is the statutory definition
         pl.when(pl.col("month") == month)
-        .then(pl.col("us_tariff_pct") + 5.0)
-        .otherwise(pl.col("us_tariff_pct"))
-        .alias("us_tariff_pct")
+        .then(pl.col("us_tariff_statutory_pct") + 5.0)
+        .otherwise(pl.col("us_tariff_statutory_pct"))
+        .alias("us_tariff_statutory_pct")
     )
     with connect(db) as con:
         replace_tables(con, {"panel_monthly": revised})

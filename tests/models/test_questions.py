@@ -95,7 +95,7 @@ def test_series_come_from_their_definitions_and_the_last_value_is_found() -> Non
     panel = pl.DataFrame(
         {
             "month": [dt.date(2025, m, 1) for m in (6, 7, 8)],
-            "us_tariff_pct": [19.6, 30.0, 31.0],
+            "us_tariff_statutory_pct": [19.6, 30.0, 31.0],
             "tariff_source": ["bridged", "redux", "redux"],
             "imports_yoy_pct": [1.0, None, None],
         }
