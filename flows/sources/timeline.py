@@ -92,14 +92,14 @@ def parse_tariff_actions(content: bytes, file: str) -> Parsed:
     return parsed.with_rows(rows)
 
 
-def monthly_signals(frame: pl.DataFrame) -> pl.DataFrame:
-    """Events per month and pathway signal, one column per signal.
+def _monthly_counts(frame: pl.DataFrame, column: str, values: tuple[str, ...]) -> pl.DataFrame:
+    """Events per month for each of ``values`` of ``column``, one column per value.
 
     Months run without gaps from the first to the last event's month, with zero counts in
     between, because a quiet month is information for a model, not a missing value.
     """
     counts = frame.group_by(pl.col("date").dt.truncate("1mo").alias("month")).agg(
-        (pl.col("pathway_signal") == s).sum().cast(pl.Int64).alias(s) for s in SIGNALS
+        (pl.col(column) == v).sum().cast(pl.Int64).alias(v) for v in values
     )
     months = pl.date_range(
         counts["month"].min(), counts["month"].max(), interval="1mo", eager=True
@@ -107,8 +107,13 @@ def monthly_signals(frame: pl.DataFrame) -> pl.DataFrame:
     return (
         months.to_frame()
         .join(counts, on="month", how="left")
-        .with_columns(pl.col(s).fill_null(0) for s in SIGNALS)
+        .with_columns(pl.col(v).fill_null(0) for v in values)
     )
+
+
+def monthly_signals(frame: pl.DataFrame) -> pl.DataFrame:
+    """Events per month and pathway signal, one column per signal."""
+    return _monthly_counts(frame, "pathway_signal", tuple(SIGNALS))
 
 
 def monthly_categories(frame: pl.DataFrame) -> pl.DataFrame:
@@ -116,21 +121,10 @@ def monthly_categories(frame: pl.DataFrame) -> pl.DataFrame:
 
     Why counts by category beside the compiler's ``pathway_signal``: the operational pathway
     rules judge a month by *what happened* (a tariff, a summit, an export control), not by the
-    compiler's reading of it, so the two can be compared. Months run from the first to the
-    last event's month with zeros between, as in :func:`monthly_signals`. :func:`parse_events`
-    rejects an unknown category, which would otherwise count nowhere here.
+    compiler's reading of it, so the two can be compared. :func:`parse_events` rejects an
+    unknown category, which would otherwise count nowhere here.
     """
-    counts = frame.group_by(pl.col("date").dt.truncate("1mo").alias("month")).agg(
-        (pl.col("category") == c).sum().cast(pl.Int64).alias(c) for c in CATEGORIES
-    )
-    months = pl.date_range(
-        counts["month"].min(), counts["month"].max(), interval="1mo", eager=True
-    ).alias("month")
-    return (
-        months.to_frame()
-        .join(counts, on="month", how="left")
-        .with_columns(pl.col(c).fill_null(0) for c in CATEGORIES)
-    )
+    return _monthly_counts(frame, "category", tuple(CATEGORIES))
 
 
 SOURCE = Source(
