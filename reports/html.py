@@ -141,6 +141,7 @@ def render_html(data: ReportData) -> str:
         scenario_rows=view.scenario_rows(data),
         attribution_rows=view.attribution_rows(data),
         prior_rows=view.prior_rows(data),
+        headline_prior=view.headline_prior(data),
         coverage_rows=view.coverage_rows(data),
         carried=view.carried_at_origin(data),
         changes=view.changes(data),

@@ -46,6 +46,7 @@ def render_markdown(data: ReportData) -> str:
         title=view.scenario_title(data, data.headline.scenario),
         scenario_rows=view.scenario_rows(data),
         attribution_rows=view.attribution_rows(data),
+        headline_prior=view.headline_prior(data),
         carried=view.carried_at_origin(data),
         track_scores=track_record.score_tables(data.track_record) if data.track_record else [],
     )

@@ -166,6 +166,24 @@ def prior_rows(data: ReportData) -> list[PriorRow]:
     return rows
 
 
+def headline_prior(data: ReportData) -> dict[str, Estimate]:
+    """The headline scenario's numbers from the prior alone, keyed by pathway and ``ever_DC``,
+    so every headline figure is printed beside what the priors alone would say (empty without
+    a prior-only forecast)."""
+    if data.prior_only is None:
+        return {}
+    own = data.prior_only.filter(pl.col("scenario") == data.headline.scenario)
+    wanted = {p: ("pathway_at_horizon", p) for p in PATHWAYS} | {"ever_DC": ("ever_DC", "DC")}
+    out = {}
+    for key, (measure, pathway) in wanted.items():
+        estimate = _estimate(
+            own.filter((pl.col("measure") == measure) & (pl.col("pathway") == pathway))
+        )
+        if estimate is not None:
+            out[key] = estimate
+    return out
+
+
 def driver_last(data: ReportData) -> dict[str, float]:
     """Each driver's last observed value."""
     last = data.drivers_history.sort("month").tail(1)

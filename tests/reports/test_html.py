@@ -137,6 +137,17 @@ def test_prior_only_forecast_is_shown_beside_the_posterior(
     assert text.count("ever decoupling") == d.scenarios.height
 
 
+def test_headline_cards_print_the_prior_alone(full_rendering_data: ReportData) -> None:
+    d = full_rendering_data
+    assert d.prior_only is not None
+    text = sections(render_html(d))["headline"]
+    at = (pl.col("scenario") == d.headline.scenario) & (pl.col("measure") == "pathway_at_horizon")
+    for p in d.headline.pathways:
+        prior = d.prior_only.filter(at & (pl.col("pathway") == p))["mean"].item()
+        assert f"prior alone {fmt.pct(prior)}" in text
+    assert "prior alone" not in sections(render_html(replace(d, prior_only=None)))["headline"]
+
+
 def test_coverage_table_shows_how_driver_months_were_filled(
     full_rendering_data: ReportData,
 ) -> None:

@@ -8,7 +8,8 @@ from dataclasses import replace
 import polars as pl
 
 from reports import render_markdown
-from reports.content import Estimate, Headline, ReportData
+from reports.content import PATHWAY_NAMES, Estimate, Headline, ReportData
+from reports.fmt import pct
 
 
 def test_headline_table(rendering_data: ReportData) -> None:
@@ -22,11 +23,28 @@ def test_headline_table(rendering_data: ReportData) -> None:
         ever_dc=Estimate(0.6, 0.41, 0.78),
     )
     md = render_markdown(replace(rendering_data, headline=headline))
-    assert "| Pathway | Probability | 90% interval |" in md
+    assert "| Pathway | Probability | 90% interval | Prior alone |" in md
     assert "| Decoupling (DC) | 42% | 31–55% |" in md
     assert "| Managed competition (MC) | 43% | 30% to &gt;99% |" in md
     assert "| Ever in decoupling by 2029-01 | 60% | 41–78% |" in md
     assert "**Conditional on the assumed effect sizes**" in md
+
+
+def test_headline_prints_the_prior_alone_beside_each_figure(
+    full_rendering_data: ReportData,
+) -> None:
+    d = full_rendering_data
+    assert d.prior_only is not None
+    md = render_markdown(d)
+    table = md[md.index("| Pathway | Probability") : md.index("## Scenarios")]
+    own = d.prior_only.filter(pl.col("scenario") == d.headline.scenario)
+    rows = {p: f"| {PATHWAY_NAMES[p]} ({p}) |" for p in d.headline.pathways}
+    rows["ever_DC"] = "| Ever in decoupling by"
+    for key, start in rows.items():
+        measure, pathway = ("ever_DC", "DC") if key == "ever_DC" else ("pathway_at_horizon", key)
+        prior = own.filter((pl.col("measure") == measure) & (pl.col("pathway") == pathway))
+        [line] = [line for line in table.splitlines() if line.startswith(start)]
+        assert line.endswith(f"| {pct(prior['mean'].item())} |"), line
 
 
 def test_scenario_table_and_health(rendering_data: ReportData) -> None:
