@@ -21,6 +21,9 @@ from reports.content import PathwayCheck, PriorSpread
 # truces (Geneva, London, Stockholm, Busan) the forecast starts from.
 SECOND_TERM = dt.date(2025, 1, 20)
 TALKS = ("summit", "agreement")
+# The timeline's categories of new restrictions (the rules' ``restrictive_events``): a summit
+# month that also holds them is read together with them, by the rules and by the model.
+RESTRICTIONS = ("tariffs", "export_controls", "security")
 
 
 def pathway_check(con, fit: dict) -> PathwayCheck | None:
@@ -60,12 +63,20 @@ def pathway_check(con, fit: dict) -> PathwayCheck | None:
         "SELECT date, event FROM raw_timeline WHERE date >= ? AND category IN ? ORDER BY date",
         params=[SECOND_TERM, list(TALKS)],
     ).pl()
-    events = events.with_columns(month=pl.col("date").dt.truncate("1mo")).join(
-        months.select("month", "rules", "model", "p_mc"), on="month", how="left"
+    restrictions = con.sql(
+        "SELECT date_trunc('month', date)::DATE AS month, "
+        "string_agg(strftime(date, '%Y-%m-%d') || ': ' || event, '; ' ORDER BY date) "
+        "AS restrictions FROM raw_timeline WHERE date >= ? AND category IN ? GROUP BY 1",
+        params=[SECOND_TERM, list(RESTRICTIONS)],
+    ).pl()
+    events = (
+        events.with_columns(month=pl.col("date").dt.truncate("1mo"))
+        .join(months.select("month", "rules", "model", "p_mc", "label"), on="month", how="left")
+        .join(restrictions, on="month", how="left")
     )
     return PathwayCheck(
         months=months.select("month", "rules", "rule", "evidence", "model", "label", "p_mc"),
-        events=events.select("date", "event", "rules", "model", "p_mc"),
+        events=events.select("date", "event", "rules", "model", "p_mc", "label", "restrictions"),
         rules_version=fit["rules_version"],
         rule_agreement=fit["rule_agreement"],
         rule_months=fit["rule_months"],

@@ -68,8 +68,8 @@ class PosteriorDraws:
     alpha: np.ndarray  # (D, 3, 2) transition intercepts into SE, MC (DC = 0)
     beta: np.ndarray | None  # (D, K, 2) driver effects, None without drivers
     confusion: np.ndarray | None  # (D, 3, 3) P(label | state), None without labels
-    mu: np.ndarray  # (D, M, 3) state means of each series, data units
-    sigma: np.ndarray  # (D, M, 3) state sds, data units
+    mu: np.ndarray | None  # (D, M, 3) state means of each series, data units; None when the
+    sigma: np.ndarray | None  # series are described by their changes (the labels are scored)
     p0: np.ndarray  # (D, 3) filtered state probabilities of the origin month
 
 
@@ -130,6 +130,8 @@ def hmm_forecast(draws: PosteriorDraws, data: ModelData, steps: int, seed: int) 
     paths = driver_paths(data, draws.p0.shape[0], steps, seed) if draws.beta is not None else None
     states = state_forecast(draws, paths, steps)  # (D, H, S)
     labels = states if draws.confusion is None else states @ draws.confusion
+    if draws.mu is None:  # series described by their changes: forecast in models.observables
+        return Forecast(labels.mean(axis=0))
     weights = np.moveaxis(states, 0, 1).reshape(steps, -1) / states.shape[0]  # (H, D*S)
     m = draws.mu.shape[1]
 

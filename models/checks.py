@@ -15,7 +15,9 @@ posterior expects and what was found.
 
 Series. For each emission series and month the posterior predictive is, per draw, the
 mixture over states of the state's Gaussian weighted by that draw's smoothed probabilities,
-pooled over draws. Its central ``INTERVAL`` interval comes from the exact mixture CDF
+pooled over draws (for series described by an AR(1) given the pathway, the state's Gaussian
+is centred on its intercept plus ``rho`` times the month before's value; a month after a
+missing one is not checked). Its central ``INTERVAL`` interval comes from the exact mixture CDF
 (bisection, no sampling), its log density at the observed value is in data units (the model
 standardises each series, so ``log(scale)`` is subtracted). Weights are smoothed, i.e. they
 have seen the month itself: this is an in-sample check of fit, mildly optimistic, not a
@@ -135,7 +137,7 @@ class SeriesCheck:
                 }
             )
             for m, name in enumerate(self.series_names)
-        ).with_columns(pl.col("observed", "log_density").fill_nan(None))
+        ).with_columns(pl.col("observed", "lower", "upper", "log_density").fill_nan(None))
         inside = pl.col("observed").is_between(pl.col("lower"), pl.col("upper"))
         return frame.with_columns(inside=inside).select(
             "series", "month", "observed", "lower", "upper", "inside", "log_density"
@@ -146,7 +148,7 @@ class SeriesCheck:
 
     def summary_frame(self) -> pl.DataFrame:
         """One row per series: observed months, coverage of the interval, mean log density."""
-        seen = np.isfinite(self.observed)
+        seen = np.isfinite(self.observed) & np.isfinite(self.lower)
         return pl.DataFrame(
             {
                 "series": list(self.series_names),
@@ -243,34 +245,58 @@ def _thin(post: xr.Dataset, draws: int) -> xr.Dataset:
 def mixture_quantiles(
     weights: np.ndarray, mu: np.ndarray, sigma: np.ndarray, probs: np.ndarray
 ) -> np.ndarray:
-    """(Q, T) quantiles of ``mean_d sum_s weights[d, t, s] * Normal(mu[d, s], sigma[d, s])``.
+    """(Q, T) quantiles of ``mean_d sum_s weights[d, t, s] * Normal(mu[d, t, s], sigma[d, t, s])``
+    (``mu`` and ``sigma`` may also be (D, S), the same in every month).
 
     Exact up to bisection tolerance: the CDF of a Gaussian mixture is a weighted sum of normal
     CDFs, so each month's quantile is bracketed and halved, with no sampling noise to seed.
     """
-    lo = np.full((probs.size, weights.shape[1]), float((mu - 8 * sigma).min()))
-    hi = np.full_like(lo, float((mu + 8 * sigma).max()))
+    shape = weights.shape
+    mu = np.broadcast_to(mu[:, None, :] if mu.ndim == 2 else mu, shape)
+    sigma = np.broadcast_to(sigma[:, None, :] if sigma.ndim == 2 else sigma, shape)
+    lo = np.full((probs.size, weights.shape[1]), float(np.nanmin(mu - 8 * sigma)))
+    hi = np.full_like(lo, float(np.nanmax(mu + 8 * sigma)))
     for _ in range(_BISECTIONS):
         mid = (lo + hi) / 2
-        z = (mid[:, None, :, None] - mu[None, :, None, :]) / sigma[None, :, None, :]
+        z = (mid[:, None, :, None] - mu[None]) / sigma[None]
         cdf = np.einsum("dts,qdts->qt", weights, special.ndtr(z)) / weights.shape[0]
         below = cdf < probs[:, None]
         lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
     return (lo + hi) / 2
 
 
-def _series_check(thinned: xr.Dataset, probs: StateProbabilities, prep: Prepared) -> SeriesCheck:
-    mu, sigma = thinned["mu"].values[0], thinned["sigma"].values[0]  # (D, M, S)
+def _series_check(
+    thinned: xr.Dataset, probs: StateProbabilities, prep: Prepared, ar1: bool
+) -> SeriesCheck:
+    """``ar1``: the series are an AR(1) given the pathway, so a month's predictive is centred
+    on ``a[state] + rho * (the month before's value)`` (months after a missing one are not
+    checked)."""
+    if ar1:
+        rho = thinned["ar_rho"].values[0][:, :, None]  # (D, M, 1)
+        mu = thinned["ar_intercept"].values[0]  # (D, M, S)
+        sigma = np.broadcast_to(thinned["ar_sigma"].values[0][:, :, None], mu.shape)
+    else:
+        mu, sigma = thinned["mu"].values[0], thinned["sigma"].values[0]  # (D, M, S)
     tails = np.array([(1 - INTERVAL) / 2, (1 + INTERVAL) / 2])
     n_months, n_series = prep.y.shape
-    bounds = np.empty((2, n_months, n_series))
+    bounds = np.full((2, n_months, n_series), np.nan)
     log_density = np.full((n_months, n_series), np.nan)
+    before = np.vstack(
+        [np.full((1, n_series), np.nan), np.where(prep.mask > 0, prep.y, np.nan)[:-1]]
+    )
     for m in range(n_series):
-        bounds[:, :, m] = mixture_quantiles(probs.smoothed, mu[:, m], sigma[:, m], tails)
-        z = (prep.y[:, m][None, :, None] - mu[:, m][:, None, :]) / sigma[:, m][:, None, :]
-        logpdf = -0.5 * z**2 - np.log(sigma[:, m])[:, None, :] - 0.5 * np.log(2 * np.pi)
+        centre = np.broadcast_to(mu[:, m][:, None, :], probs.smoothed.shape)
+        if ar1:
+            centre = centre + rho[:, m][:, None, :] * before[:, m][None, :, None]
+        sd = np.broadcast_to(sigma[:, m][:, None, :], centre.shape)
+        checked = np.isfinite(before[:, m]) if ar1 else np.ones(n_months, dtype=bool)
+        bounds[:, checked, m] = mixture_quantiles(
+            probs.smoothed[:, checked], centre[:, checked], sd[:, checked], tails
+        )
+        z = (prep.y[:, m][None, :, None] - centre) / sd
+        logpdf = -0.5 * z**2 - np.log(sd) - 0.5 * np.log(2 * np.pi)
         lpd = special.logsumexp(logpdf, b=probs.smoothed, axis=(0, 2)) - np.log(mu.shape[0])
-        seen = prep.mask[:, m] > 0
+        seen = (prep.mask[:, m] > 0) & checked
         log_density[seen, m] = lpd[seen] - np.log(prep.scale[m])
     lower, upper = (b * prep.scale + prep.center for b in bounds)
     return SeriesCheck(
@@ -306,4 +332,5 @@ def predictive_checks(
     )
     n_kept = int(thinned.sizes["draw"])
     labels = label_check(probs, prep.data.labels)
-    return PredictiveChecks(regimes, _series_check(thinned, probs, prep), labels, n_kept, seed)
+    series = _series_check(thinned, probs, prep, config.series_given_states)
+    return PredictiveChecks(regimes, series, labels, n_kept, seed)

@@ -146,6 +146,10 @@ class ModelConfig(StrictModel):
     # Whether the timeline's labels enter the likelihood (through a confusion matrix). Off
     # when the counts already include the timeline's events, which the labels summarise.
     label_emissions: bool = True
+    # Whether the series are described *given* the pathways instead of helping to find them
+    # (a cut, models/series_given_states.py): the states are then found from the counts and
+    # labels alone, and each series' state means and sd are fitted on the paths they give.
+    series_given_states: bool = False
     composites: tuple[Composite, ...] = DEFAULT_COMPOSITES
     priors: PriorsConfig = PriorsConfig()
     sampler: SamplerConfig = SamplerConfig()
@@ -164,6 +168,13 @@ class ModelConfig(StrictModel):
         if len(set(names)) != len(names) or any(not n for n in names):
             raise ValueError(f"names must be non-empty and unique, got {list(names)}")
         return names
+
+    @field_validator("counts")
+    @classmethod
+    def _counts_by_name(cls, counts: dict[str, str]) -> dict[str, str]:
+        """Counts in name order: the canonical JSON sorts keys, so a config read back from a
+        stored fit must order its counts (and so the data it hashes) as the YAML did."""
+        return dict(sorted(counts.items()))
 
     @model_validator(mode="after")
     def _ordered_series(self) -> ModelConfig:
@@ -194,6 +205,26 @@ class ModelConfig(StrictModel):
                 raise ValueError(f"mean_highest: {name!r} is not one of series {list(self.series)}")
             if name in self.ordered_means:
                 raise ValueError(f"mean_highest: {name!r} is already in ordered_means")
+        return self
+
+    @model_validator(mode="after")
+    def _cut(self) -> ModelConfig:
+        if not self.series_given_states:
+            return self
+        if not self.count_highest:
+            raise ValueError(
+                "series_given_states: the states must be fixed by count_highest, since the "
+                "series no longer enter the likelihood"
+            )
+        if self.ordered_means or self.mean_highest:
+            raise ValueError(
+                "series_given_states: ordered_means and mean_highest order series means that "
+                "no longer enter the likelihood; remove them"
+            )
+        if self.emission_sd != "per_series":
+            raise ValueError("series_given_states: needs emission_sd per_series")
+        if self.priors.mu.dist != "Normal":
+            raise ValueError("series_given_states: priors.mu must be Normal (conjugate update)")
         return self
 
     @property

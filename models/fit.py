@@ -30,6 +30,7 @@ from models.data import N_STATES, STATES, ModelData
 from models.diagnostics import Diagnostics, diagnose
 from models.hmm import build_model, prepare
 from models.initial_points import prior_initvals
+from models.series_given_states import with_series_given_states
 from models.states import log_transitions_numpy, simulate_paths
 
 
@@ -73,6 +74,8 @@ def fit(data: ModelData, config: ModelConfig, *, progressbar: bool = False) -> F
             compute_convergence_checks=False,
             **kwargs,
         )
+    if config.series_given_states:
+        idata = with_series_given_states(idata, prepare(data, config), config, s.seed)
     wall = time.perf_counter() - started
     used = fitted_data(data, config)
     return FitResult(

@@ -219,9 +219,11 @@ def log_emissions(
     ``count_log_rate`` (C, S) is the log of each state's mean count per month; ``count_shape``
     (C,) the negative binomial shape (ignored, and best 1.0, for Poisson counts).
     """
-    z = (prep.y[:, :, None] - mu[None, :, :]) / sigma[None, :, :]
-    logpdf = -0.5 * z**2 - pt.log(sigma)[None, :, :] - 0.5 * np.log(2 * np.pi)
-    log_emis = pt.sum(prep.mask[:, :, None] * logpdf, axis=1)
+    log_emis = pt.zeros((prep.y.shape[0], N_STATES))
+    if mu is not None:  # None when the series are described given the states (a cut)
+        z = (prep.y[:, :, None] - mu[None, :, :]) / sigma[None, :, :]
+        logpdf = -0.5 * z**2 - pt.log(sigma)[None, :, :] - 0.5 * np.log(2 * np.pi)
+        log_emis = log_emis + pt.sum(prep.mask[:, :, None] * logpdf, axis=1)
     if log_confusion is not None:
         log_emis = log_emis + pt.dot(prep.label_onehot, log_confusion.T)
     if count_log_rate is not None:
@@ -277,50 +279,9 @@ def build_model(data: ModelData, config: ModelConfig) -> pm.Model:
                 priors.beta[name].create(f"beta_{name}", dims="dest") for name in sel.driver_names
             ]
             beta = pm.Deterministic("beta", pt.stack(per_driver), dims=("driver", "dest"))
-        means = initial_means(prep, config.ordered_means, config.orders_tension)
-        rows = {}
-        if config.orders_tension:
-            rows[0] = priors.mu_tension.create(
-                "mu_tension", dims="state", transform=Ordered(ascending=False), initval=means[0]
-            )
-        for m, name in enumerate(sel.series_names):
-            if name in config.mean_highest:
-                rows[m] = _highest_of_three(
-                    f"mu_{name}", config.mean_highest[name], priors.mu, priors.mean_gap
-                )
-        for m, name in enumerate(sel.series_names[1:], start=1):
-            if name in config.ordered_means:
-                ascending = config.ordered_means[name] == "MC_highest"
-                rows[m] = priors.mu.create(
-                    f"mu_{name}",
-                    dims="state",
-                    transform=Ordered(ascending=ascending),
-                    initval=means[m],
-                )
-        free = [m for m in range(len(sel.series_names)) if m not in rows]
-        if free:
-            model.add_coord("other_series", [sel.series_names[m] for m in free])
-            mu_other = priors.mu.create(
-                "mu_other", dims=("other_series", "state"), initval=means[free]
-            )
-            rows.update({m: mu_other[i] for i, m in enumerate(free)})
-        mu = pt.stack([rows[m] for m in range(len(sel.series_names))])
-        mu = pm.Deterministic("mu", mu, dims=("series", "state"))
-        pm.Deterministic(
-            "mu_data", mu * prep.scale[:, None] + prep.center[:, None], dims=("series", "state")
-        )
-        if config.emission_sd == "per_series":
-            shared = priors.sigma.create(
-                "sigma_series", dims="series", initval=np.full(means.shape[0], 0.5)
-            )
-            sigma = pm.Deterministic(
-                "sigma", pt.repeat(shared[:, None], N_STATES, axis=1), dims=("series", "state")
-            )
-        else:
-            sigma = priors.sigma.create(
-                "sigma", dims=("series", "state"), initval=np.full(means.shape, 0.5)
-            )
-        pm.Deterministic("sigma_data", sigma * prep.scale[:, None], dims=("series", "state"))
+        mu = sigma = None
+        if not config.series_given_states:
+            mu, sigma = _series_parameters(prep, config)
         count_log_rate, count_shape = count_parameters(prep, config)
         log_confusion = None
         if prep.has_labels:
@@ -334,6 +295,56 @@ def build_model(data: ModelData, config: ModelConfig) -> pm.Model:
         loglik, _ = forward_pytensor(log_init, log_trans, log_emis)
         pm.Potential("hmm_loglik", loglik)
     return model
+
+
+def _series_parameters(prep: Prepared, config: ModelConfig):
+    """Standardised state means and sds (M, S) of the Gaussian series, in the current model."""
+    priors = config.priors
+    sel = prep.data
+    model = pm.modelcontext(None)
+    means = initial_means(prep, config.ordered_means, config.orders_tension)
+    rows = {}
+    if config.orders_tension:
+        rows[0] = priors.mu_tension.create(
+            "mu_tension", dims="state", transform=Ordered(ascending=False), initval=means[0]
+        )
+    for m, name in enumerate(sel.series_names):
+        if name in config.mean_highest:
+            rows[m] = _highest_of_three(
+                f"mu_{name}", config.mean_highest[name], priors.mu, priors.mean_gap
+            )
+    for m, name in enumerate(sel.series_names[1:], start=1):
+        if name in config.ordered_means:
+            ascending = config.ordered_means[name] == "MC_highest"
+            rows[m] = priors.mu.create(
+                f"mu_{name}",
+                dims="state",
+                transform=Ordered(ascending=ascending),
+                initval=means[m],
+            )
+    free = [m for m in range(len(sel.series_names)) if m not in rows]
+    if free:
+        model.add_coord("other_series", [sel.series_names[m] for m in free])
+        mu_other = priors.mu.create("mu_other", dims=("other_series", "state"), initval=means[free])
+        rows.update({m: mu_other[i] for i, m in enumerate(free)})
+    mu = pt.stack([rows[m] for m in range(len(sel.series_names))])
+    mu = pm.Deterministic("mu", mu, dims=("series", "state"))
+    pm.Deterministic(
+        "mu_data", mu * prep.scale[:, None] + prep.center[:, None], dims=("series", "state")
+    )
+    if config.emission_sd == "per_series":
+        shared = priors.sigma.create(
+            "sigma_series", dims="series", initval=np.full(means.shape[0], 0.5)
+        )
+        sigma = pm.Deterministic(
+            "sigma", pt.repeat(shared[:, None], N_STATES, axis=1), dims=("series", "state")
+        )
+    else:
+        sigma = priors.sigma.create(
+            "sigma", dims=("series", "state"), initval=np.full(means.shape, 0.5)
+        )
+    pm.Deterministic("sigma_data", sigma * prep.scale[:, None], dims=("series", "state"))
+    return mu, sigma
 
 
 def count_parameters(prep: Prepared, config: ModelConfig):

@@ -33,10 +33,11 @@ from models.config import ModelConfig
 from models.data import NO_LABEL, ModelData
 from models.fit import fitted_data
 from models.hmm import Prepared, build_model, prepare
+from models.series_given_states import with_series_given_states
 
 MIN_CURVATURE = 1e-3  # eigenvalue floor of the Hessian: an sd of at most ~30 on the raw scale
 FD_STEP = 1e-4  # central-difference step of the Hessian, unconstrained scale
-PARAMETERS = ("alpha", "beta", "mu", "sigma", "confusion")
+PARAMETERS = ("alpha", "beta", "mu", "sigma", "confusion", "count_log_rate", "count_shape")
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,8 @@ def _padded(data: ModelData, n_months: int) -> ModelData:
         np.vstack([data.series, np.full((extra, data.series.shape[1]), np.nan)]),
         data.series_names,
         np.concatenate([data.labels, np.full(extra, NO_LABEL)]),
+        np.vstack([data.counts, np.full((extra, data.counts.shape[1]), np.nan)]),
+        data.count_names,
     )
 
 
@@ -204,9 +207,12 @@ def fit_laplace(
     unconstrained = result.x + (rng.standard_normal((n_draws, result.x.size)) / np.sqrt(eigval)) @ (
         eigvec.T
     )
-    posterior = _posterior(model, compiled, unconstrained, prepare(padded, config))
+    prep = prepare(padded, config)
+    idata = xr.DataTree.from_dict({"posterior": _posterior(model, compiled, unconstrained, prep)})
+    if config.series_given_states:
+        idata = with_series_given_states(idata, prep, config, seed)
     return LaplaceFit(
-        xr.DataTree.from_dict({"posterior": posterior}),
+        idata,
         fitted_data(data, config),
         result.x,
         bool(result.success),
@@ -224,8 +230,9 @@ def _posterior(model, compiled: _Compiled, draws: np.ndarray, prep: Prepared) ->
         for name, value in zip(compiled.wanted, compiled.parameters(x), strict=True):
             values[name].append(np.asarray(value))
     stacked = {name: np.stack(v)[None] for name, v in values.items()}
-    stacked["mu_data"] = stacked["mu"] * prep.scale[:, None] + prep.center[:, None]
-    stacked["sigma_data"] = stacked["sigma"] * prep.scale[:, None]
+    if "mu" in stacked:  # absent when the series are described given the states
+        stacked["mu_data"] = stacked["mu"] * prep.scale[:, None] + prep.center[:, None]
+        stacked["sigma_data"] = stacked["sigma"] * prep.scale[:, None]
     variables = {}
     for name, value in stacked.items():
         dims = model.named_vars_to_dims.get(name, ("series", "state"))

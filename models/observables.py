@@ -18,8 +18,12 @@ variance.
 Emission families. Each series names a family; :data:`FAMILIES` maps the name to one function
 that draws values in data units from per-draw, per-state parameters and the simulated states.
 A Gaussian series is modelled standardised (:func:`models.hmm.prepare`), so its draw is
-back-transformed, ``center + scale * z``; a count family (Poisson, negative binomial) is one
-more function and one more entry.
+back-transformed, ``center + scale * z``. ``gaussian`` draws the level from the state at the
+lead; ``gaussian_ar1`` (series described given the pathway, :mod:`models.series_given_states`)
+runs ``z_t = a[state_t] + rho * z_(t-1) + sigma * e_t`` along the whole simulated path from the
+series' last observed value; over the months between that observation and the origin, whose
+pathways are not simulated, the intercept is the mean of the three. A count family (Poisson,
+negative binomial) is one more function and one more entry.
 """
 
 from __future__ import annotations
@@ -49,25 +53,53 @@ class SeriesEmission:
     params: Mapping[str, np.ndarray]
     center: float = 0.0
     scale: float = 1.0
+    last: float = 0.0  # gaussian_ar1: last observed value, model scale
+    gap: int = 0  # gaussian_ar1: months from that observation to the origin
 
 
-Family = Callable[[SeriesEmission, np.ndarray, np.random.Generator], np.ndarray]
+Family = Callable[[SeriesEmission, np.ndarray, Sequence[int], np.random.Generator], np.ndarray]
 
 
-def _gaussian(e: SeriesEmission, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _gaussian(
+    e: SeriesEmission, states: np.ndarray, leads: Sequence[int], rng: np.random.Generator
+) -> np.ndarray:
+    at_leads = states[..., [lead - 1 for lead in leads]]
     draw = np.arange(states.shape[0])[:, None, None]
-    z = rng.normal(e.params["mu"][draw, states], e.params["sigma"][draw, states])
+    z = rng.normal(e.params["mu"][draw, at_leads], e.params["sigma"][draw, at_leads])
     return e.center + e.scale * z
 
 
-FAMILIES: dict[str, Family] = {"gaussian": _gaussian}
+def _gaussian_ar1(
+    e: SeriesEmission, states: np.ndarray, leads: Sequence[int], rng: np.random.Generator
+) -> np.ndarray:
+    a, rho, sigma = (e.params[k] for k in ("a", "rho", "sigma"))  # (D, S), (D,), (D,)
+    n, n_paths, steps = states.shape
+    draw = np.arange(n)[:, None]
+    z = np.full((n, n_paths), e.last)
+    for _ in range(e.gap):
+        z = (
+            a.mean(axis=1)[:, None]
+            + rho[:, None] * z
+            + sigma[:, None] * rng.standard_normal(z.shape)
+        )
+    out = np.empty(states.shape)
+    for h in range(steps):
+        noise = sigma[:, None] * rng.standard_normal(z.shape)
+        z = out[..., h] = a[draw, states[..., h]] + rho[:, None] * z + noise
+    return e.center + e.scale * out[..., [lead - 1 for lead in leads]]
 
 
-def emission_draws(e: SeriesEmission, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Values in data units for states ``(D, P, L)``: the one place a family is dispatched."""
+FAMILIES: dict[str, Family] = {"gaussian": _gaussian, "gaussian_ar1": _gaussian_ar1}
+
+
+def emission_draws(
+    e: SeriesEmission, states: np.ndarray, leads: Sequence[int], rng: np.random.Generator
+) -> np.ndarray:
+    """Values ``(D, P, len(leads))`` in data units, for simulated states ``(D, P, steps)``
+    (months 1..steps after the origin): the one place a family is dispatched."""
     if e.family not in FAMILIES:
         raise ValueError(f"family: {e.family!r} for {e.name!r} is unknown (have {list(FAMILIES)})")
-    return FAMILIES[e.family](e, states, rng)
+    return FAMILIES[e.family](e, states, leads, rng)
 
 
 @dataclass(frozen=True)
@@ -87,20 +119,39 @@ def _flat(post: xr.Dataset, name: str) -> np.ndarray:
 def emissions_from_posterior(
     idata: xr.DataTree, data: ModelData, config: ModelConfig
 ) -> tuple[SeriesEmission, ...]:
-    """Each fitted series as a Gaussian emission with the fit's own standardisation."""
+    """Each fitted series as a Gaussian emission with the fit's own standardisation: of its
+    level given the state, or of its AR(1) given the pathway from the last observed value
+    (``series_given_states``)."""
     post = idata["posterior"].to_dataset()
     prep = prepare(data, config)
-    mu, sigma = _flat(post, "mu"), _flat(post, "sigma")  # (D, M, S), standardised
-    return tuple(
-        SeriesEmission(
-            name,
-            "gaussian",
-            {"mu": mu[:, m], "sigma": sigma[:, m]},
-            float(prep.center[m]),
-            float(prep.scale[m]),
+    if not config.series_given_states:
+        mu, sigma = _flat(post, "mu"), _flat(post, "sigma")  # (D, M, S), standardised
+        return tuple(
+            SeriesEmission(
+                name,
+                "gaussian",
+                {"mu": mu[:, m], "sigma": sigma[:, m]},
+                float(prep.center[m]),
+                float(prep.scale[m]),
+            )
+            for m, name in enumerate(prep.data.series_names)
         )
-        for m, name in enumerate(prep.data.series_names)
-    )
+    a, rho, sigma = (_flat(post, k) for k in ("ar_intercept", "ar_rho", "ar_sigma"))
+    out = []
+    for m, name in enumerate(prep.data.series_names):
+        last = int(np.flatnonzero(prep.mask[:, m])[-1])
+        out.append(
+            SeriesEmission(
+                name,
+                "gaussian_ar1",
+                {"a": a[:, m], "rho": rho[:, m], "sigma": sigma[:, m]},
+                float(prep.center[m]),
+                float(prep.scale[m]),
+                last=float(prep.y[last, m]),
+                gap=prep.y.shape[0] - 1 - last,
+            )
+        )
+    return tuple(out)
 
 
 def simulate_states(
@@ -194,8 +245,7 @@ def observable_forecast(
         raise ValueError(f"drivers: expected ({n}, {n_paths}, >= {steps}, K), got {drivers.shape}")
     rng = np.random.default_rng(seed)
     states = simulate_states(transitions, drivers[:, :, :steps], rng)
-    at_leads = states[..., [lead - 1 for lead in leads]]
-    values = np.stack([emission_draws(e, at_leads, rng) for e in emissions], axis=-1)
+    values = np.stack([emission_draws(e, states, leads, rng) for e in emissions], axis=-1)
     return ObservableForecast(
         np.datetime64(origin, "M"), tuple(e.name for e in emissions), leads, labels, values
     )

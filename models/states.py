@@ -44,18 +44,21 @@ def log_transitions_numpy(
 
 
 def log_emissions_numpy(
-    mu: np.ndarray,
-    sigma: np.ndarray,
+    mu: np.ndarray | None,
+    sigma: np.ndarray | None,
     confusion: np.ndarray | None,
     prep: Prepared,
     count_log_rate: np.ndarray | None = None,
     count_shape: np.ndarray | None = None,
 ) -> np.ndarray:
     """(..., T, S) as :func:`models.hmm.log_emissions`; mu, sigma (..., M, S) standardised,
-    count_log_rate (..., C, S), count_shape (..., C)."""
-    z = (prep.y[:, :, None] - mu[..., None, :, :]) / sigma[..., None, :, :]
-    logpdf = -0.5 * z**2 - np.log(sigma)[..., None, :, :] - 0.5 * np.log(2 * np.pi)
-    log_emis = np.sum(prep.mask[:, :, None] * logpdf, axis=-2)
+    count_log_rate (..., C, S), count_shape (..., C). ``mu`` None: the series are described
+    given the states (a cut) and add nothing here."""
+    log_emis = np.zeros((prep.y.shape[0], N_STATES))
+    if mu is not None:
+        z = (prep.y[:, :, None] - mu[..., None, :, :]) / sigma[..., None, :, :]
+        logpdf = -0.5 * z**2 - np.log(sigma)[..., None, :, :] - 0.5 * np.log(2 * np.pi)
+        log_emis = log_emis + np.sum(prep.mask[:, :, None] * logpdf, axis=-2)
     if confusion is not None:
         log_emis = log_emis + prep.label_onehot @ np.swapaxes(np.log(confusion), -1, -2)
     if count_log_rate is not None:
@@ -118,8 +121,9 @@ def state_probabilities(
     keep = np.unique(np.linspace(0, n_draws - 1, count).round().astype(int))
     alpha = _draws(posterior, "alpha", keep)
     beta = _draws(posterior, "beta", keep) if prep.data.driver_names else None
-    mu = _draws(posterior, "mu", keep)
-    sigma = _draws(posterior, "sigma", keep)
+    cut = config.series_given_states
+    mu = None if cut else _draws(posterior, "mu", keep)
+    sigma = None if cut else _draws(posterior, "sigma", keep)
     confusion = _draws(posterior, "confusion", keep) if prep.has_labels else None
     count_log_rate, count_shape = count_draws(posterior, prep, keep)
     log_init = np.full(N_STATES, -np.log(N_STATES))
@@ -130,8 +134,8 @@ def state_probabilities(
             alpha[part], None if beta is None else beta[part], prep.data.drivers
         )
         log_emis = log_emissions_numpy(
-            mu[part],
-            sigma[part],
+            None if mu is None else mu[part],
+            None if sigma is None else sigma[part],
             None if confusion is None else confusion[part],
             prep,
             None if count_log_rate is None else count_log_rate[part],

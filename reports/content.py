@@ -238,8 +238,10 @@ class PathwayCheck:
     ``months``: month, rules (the rules' pathway or null), rule (the rule that fired,
     ``quiet`` or ``unclassifiable``), evidence, model (the fit's most likely pathway), label
     (the timeline's label or null), p_mc (smoothed P(MC)); one row per month of the fit.
-    ``events``: date, event, rules, model, p_mc: the timeline's summits and agreements of the
-    report's focus year, with the rules' pathway and the model in their month.
+    ``events``: date, event, rules, model, p_mc, label, restrictions: the timeline's summits
+    and agreements of the second term, with the rules' pathway, the model, the timeline's label
+    and the new restrictions of the same month (null when none), which explain a summit month
+    that does not read as managed competition.
     Shares are None when no month could be compared.
     """
 
@@ -261,7 +263,11 @@ class PathwayCheck:
             "pathway_check.months",
             ("month", "rules", "rule", "evidence", "model", "label", "p_mc"),
         )
-        _require(self.events, "pathway_check.events", ("date", "event", "rules", "model", "p_mc"))
+        _require(
+            self.events,
+            "pathway_check.events",
+            ("date", "event", "rules", "model", "p_mc", "label", "restrictions"),
+        )
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,33 @@ def test_gaussian_draws_are_back_transformed_to_data_units() -> None:
     assert q50 == pytest.approx(12.0, abs=0.05) and q95 - q05 == pytest.approx(3.29, abs=0.1)
 
 
+def test_ar1_draws_run_from_the_last_value_along_the_path() -> None:
+    """A series that is an AR(1) given the pathway: from its last value (z = 1) it runs 3
+    months without a pathway (the mean intercept, 0) and then in DC (intercept 0.5), with
+    rho 0.8 and sd 0.1; data units are 10 + 2 z."""
+    n, paths, rho, sd = 4, 4000, 0.8, 0.1
+    in_dc = np.tile([1.0, 0.0, 0.0], (n, 1))
+    ar1 = SeriesEmission(
+        "tariff",
+        "gaussian_ar1",
+        {"a": np.tile([0.5, 0.0, -0.5], (n, 1)), "rho": np.full(n, rho), "sigma": np.full(n, sd)},
+        10.0,
+        2.0,
+        last=1.0,
+        gap=3,
+    )
+    f = observable_forecast(
+        np.datetime64("2020-06"), _transitions(n, in_dc), [ar1], None, paths, seed=2,
+        horizons=(1, 6), until=None,
+    )  # fmt: skip
+    for k, lead in enumerate((1, 6)):
+        mean = rho ** (3 + lead) + 0.5 * sum(rho**i for i in range(lead))
+        var = sd**2 * sum(rho ** (2 * i) for i in range(3 + lead))
+        draws = f.pooled()[k, 0]
+        assert draws.mean() == pytest.approx(10 + 2 * mean, abs=0.02)
+        assert draws.std() == pytest.approx(2 * np.sqrt(var), rel=0.05)
+
+
 def test_emissions_read_the_fits_standardisation(fitted, synthetic_data, fast_config) -> None:
     emissions = emissions_from_posterior(fitted.idata, fitted.data, fast_config)
     post = fitted.idata["posterior"].to_dataset()
@@ -125,5 +152,5 @@ def test_posterior_and_path_uncertainty_are_kept_apart() -> None:
 def test_an_unknown_family_is_named() -> None:
     e = SeriesEmission("events", "zipf", {})
     with pytest.raises(ValueError, match="'zipf' for 'events'"):
-        emission_draws(e, np.zeros((1, 1, 1), dtype=np.int8), np.random.default_rng(0))
+        emission_draws(e, np.zeros((1, 1, 1), dtype=np.int8), (1,), np.random.default_rng(0))
     assert "gaussian" in FAMILIES

@@ -267,6 +267,8 @@ def make_pathway_check(regimes: pl.DataFrame) -> PathwayCheck:
             "rules": ["MC"],
             "model": [model[-1]],
             "p_mc": [float(regimes["MC"][-1])],
+            "label": ["DC"],
+            "restrictions": [f"{last.replace(day=3)}: Made-up export control"],
         }
     )
     return PathwayCheck(

@@ -30,6 +30,10 @@ def test_section_shows_both_agreements_and_their_baselines(
     assert "always answering Managed competition: 60%" in section
     assert 'id="pathway-strip"' in section
     assert "Made-up truce in the last month" in section
+    # a summit month's new restrictions and the timeline's label are named beside it
+    truce = section[section.index("Made-up truce in the last month") :]
+    truce = truce[: truce.index("</tr>")]
+    assert "Made-up export control" in truce and "Decoupling" in truce
 
 
 def test_disagreements_list_every_month_where_both_name_different_pathways(
