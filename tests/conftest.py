@@ -91,3 +91,20 @@ def fitted_db(tmp_path_factory: pytest.TempPathFactory, prefect_server: None) ->
     record = fit_model(db_path=db, config_path=config)
     assert record.healthy, record.problems
     return {"db": db, "config": config, "posterior": record.posterior_path}
+
+
+@pytest.fixture(scope="session")
+def backtested_db(fitted_db: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A copy of ``fitted_db`` with one test-sized backtest origin (2025-04, two tiny fits).
+
+    The backtest tests read it and the publish tests copy it, so the session runs the
+    backtest's fits once. Read-only for sharers: copy the file before writing to it.
+    """
+    import shutil
+
+    from flows.backtest import backtest
+
+    db = tmp_path_factory.mktemp("backtested") / "w.duckdb"
+    shutil.copy(fitted_db["db"], db)
+    record = backtest(db_path=db, origins=["2025-04"], fast=False, config_path=fitted_db["config"])
+    return {"db": db, "record": record, "config": fitted_db["config"]}
