@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -93,8 +94,6 @@ def fitted_db(tmp_path_factory: pytest.TempPathFactory, ingested_db: dict) -> di
 
     Shared by the forecast, report and pipeline tests so the session samples only once here.
     """
-    import shutil
-
     from flows.fit import fit_model
     from flows.pipeline import refresh_panel
 
@@ -114,8 +113,6 @@ def backtested_db(fitted_db: dict[str, Path], tmp_path_factory: pytest.TempPathF
     The backtest tests read it and the publish tests copy it, so the session runs the
     backtest's fits once. Read-only for sharers: copy the file before writing to it.
     """
-    import shutil
-
     from flows.backtest import backtest
 
     db = tmp_path_factory.mktemp("backtested") / "w.duckdb"
