@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,19 +76,46 @@ def tiny_config(folder: Path, *, healthy_gate: bool = True, **changes: object) -
 
 
 @pytest.fixture(scope="session")
-def fitted_db(tmp_path_factory: pytest.TempPathFactory, prefect_server: None) -> dict[str, Path]:
+def ingested_db(tmp_path_factory: pytest.TempPathFactory, prefect_server: None) -> dict:
+    """A warehouse with only the real bundle ingested, and the ingest's record.
+
+    Ingesting the whole bundle is the slow step every end-to-end warehouse starts from, so the
+    session does it once. Read-only for sharers: copy the file before writing to it.
+    """
+    from flows.ingest import ingest
+
+    db = tmp_path_factory.mktemp("ingested") / "w.duckdb"
+    return {"db": db, "record": ingest(db_path=db)}
+
+
+@pytest.fixture(scope="session")
+def fitted_db(tmp_path_factory: pytest.TempPathFactory, ingested_db: dict) -> dict[str, Path]:
     """A warehouse with the real bundle ingested, its panel, and one tiny *healthy* fit.
 
     Shared by the forecast, report and pipeline tests so the session samples only once here.
     """
     from flows.fit import fit_model
-    from flows.ingest import ingest
     from flows.pipeline import refresh_panel
 
     folder = tmp_path_factory.mktemp("fitted")
     db, config = folder / "w.duckdb", tiny_config(folder)
-    ingest(db_path=db)
+    shutil.copy(ingested_db["db"], db)
     refresh_panel(db)
     record = fit_model(db_path=db, config_path=config)
     assert record.healthy, record.problems
     return {"db": db, "config": config, "posterior": record.posterior_path}
+
+
+@pytest.fixture(scope="session")
+def backtested_db(fitted_db: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A copy of ``fitted_db`` with one test-sized backtest origin (2025-04, two tiny fits).
+
+    The backtest tests read it and the publish tests copy it, so the session runs the
+    backtest's fits once. Read-only for sharers: copy the file before writing to it.
+    """
+    from flows.backtest import backtest
+
+    db = tmp_path_factory.mktemp("backtested") / "w.duckdb"
+    shutil.copy(fitted_db["db"], db)
+    record = backtest(db_path=db, origins=["2025-04"], fast=False, config_path=fitted_db["config"])
+    return {"db": db, "record": record, "config": fitted_db["config"]}

@@ -15,14 +15,13 @@ import numpy as np
 import polars as pl
 import pytest
 
-from flows.backtest import BacktestRecord, backtest, month_end, origin_inputs, origin_months
-from flows.ingest import ingest
+from flows.backtest import BacktestRecord, month_end, origin_inputs, origin_months
 from flows.panel import BLOCKS, EVENT_DATES, build_block, build_panel
 from flows.warehouse import connect
 from models import backtest as bt
 from models.config import from_yaml
 from models.drivers import timeline_labels
-from tests.conftest import DATA_DIR, tiny_config
+from tests.conftest import DATA_DIR
 
 # Monthly tables: date column and release delay in months (FRED trade: see FRED_LAG).
 MONTHLY = {
@@ -140,17 +139,14 @@ def test_origins_default_and_quarterly() -> None:
 
 
 @pytest.fixture(scope="module")
-def ran(tmp_path_factory: pytest.TempPathFactory, prefect_server: None) -> dict:
-    folder = tmp_path_factory.mktemp("backtest")
-    db = folder / "w.duckdb"
-    ingest(db_path=db)
-    record = backtest(db_path=db, origins=["2025-04"], fast=False, config_path=tiny_config(folder))
-    with connect(db, read_only=True) as con:
+def ran(backtested_db: dict) -> dict:
+    """The session's backtest run (one origin, the tiny test config), read back."""
+    with connect(backtested_db["db"], read_only=True) as con:
         tables = {
             t: con.sql(f"SELECT * FROM {t}").pl()
             for t in ("backtests", "backtest_runs", "backtest_fits", "backtest_forecasts")
         }
-    return {"record": record, **tables}
+    return {"record": backtested_db["record"], **tables}
 
 
 def test_every_model_horizon_and_metric_is_scored(ran: dict) -> None:

@@ -159,18 +159,27 @@ def test_a_mixed_grid_does_not_judge_the_priors(prior_swept: dict) -> None:
 BUNDLED_PRIOR_SWEEP = Path(__file__).resolve().parents[1] / "data/sweeps/prior_determined.yaml"
 
 
-def test_the_bundled_prior_sweep_marks_the_headline(fitted_db: dict, tmp_path: Path) -> None:
-    """The bundled file with two stickiness values (tiny refits): the stored spread decides
-    whether the report's headline says "prior-determined", with the range."""
+def test_the_bundled_prior_sweep_marks_the_headline(
+    prior_swept: dict, fitted_db: dict, tmp_path: Path
+) -> None:
+    """The bundled file with two stickiness values: the stored spread decides whether the
+    report's headline says "prior-determined", with the range.
+
+    The values are those of ``PRIOR_GRID`` and the effect scales their publication values, so
+    the two settings are the refits ``prior_swept`` already made: on a copy of its warehouse
+    they are reused (the reuse itself is part of what is checked), not sampled again."""
     from flows.forecast import forecast
     from flows.publish import publish
     from reports.fmt import pct
 
-    db = copy_warehouse(fitted_db, tmp_path)
-    small = ["priors.stay_logit=1,12", "priors.beta.W_US.sigma=0.3", "priors.beta.INTL.sigma=0.3"]
+    db = tmp_path / "w.duckdb"
+    shutil.copy(prior_swept["db"], db)
+    small = ["priors.stay_logit=3,5", "priors.beta.W_US.sigma=0.3", "priors.beta.INTL.sigma=0.3"]
     record = sweep(BUNDLED_PRIOR_SWEEP, small, db_path=db, refit_sampling=fitted_db["config"])
-    stored = sweeps(db).row(0, named=True)
+    assert len(record.refits) == 2 and all(r.reused for r in record.refits)
+    stored = sweeps(db).filter(pl.col("sweep_id") == record.sweep_id).row(0, named=True)
     dc = results(db).filter(
+        pl.col("sweep_id") == record.sweep_id,
         pl.col("measure") == "pathway_at_horizon",
         pl.col("pathway") == "DC",
         pl.col("refit_healthy"),

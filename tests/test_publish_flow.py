@@ -14,7 +14,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows.backtest import backtest
 from flows.forecast import forecast
 from flows.publish import assumptions, latest_run, publish
 from flows.sweep import sweep
@@ -29,13 +28,12 @@ CHROMIUM = find_chromium()
 
 
 @pytest.fixture(scope="module")
-def published(fitted_db: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
+def published(backtested_db: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
     reports = tmp_path_factory.mktemp("reports")
-    db = reports / "w.duckdb"  # a copy: the session's fit is shared with other test modules
-    shutil.copy(fitted_db["db"], db)
-    # one test-sized backtest origin, so the report's skill section is exercised too
-    backtest(db_path=db, origins=["2025-04"], fast=False,
-             config_path=fitted_db["config"])  # fmt: skip
+    # A copy of the session's fit with one test-sized backtest origin (shared with the backtest
+    # tests), so the report's skill section is exercised too.
+    db = reports / "w.duckdb"
+    shutil.copy(backtested_db["db"], db)
     fc = forecast(db_path=db, n_paths=50, max_draws=40)
     swept = sweep(grid_file(reports), ["tariff_shock=0,2", "taiwan_tension=0,3"],
                   db_path=db)  # fmt: skip
