@@ -163,7 +163,7 @@ def fit_and_record(db_path: Path, config, mode: str, purpose: str = "fit") -> Fi
         "config_hash": config.config_hash(),
         "data_hash": result.data_hash,
         "panel_hash": frame_hash(panel),
-        "config_json": config.canonical_json(),
+        "config_json": config.stored_json(),
         "mode": mode,
         "purpose": purpose,
         "backend": result.sampler,

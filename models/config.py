@@ -169,13 +169,6 @@ class ModelConfig(StrictModel):
             raise ValueError(f"names must be non-empty and unique, got {list(names)}")
         return names
 
-    @field_validator("counts")
-    @classmethod
-    def _counts_by_name(cls, counts: dict[str, str]) -> dict[str, str]:
-        """Counts in name order: the canonical JSON sorts keys, so a config read back from a
-        stored fit must order its counts (and so the data it hashes) as the YAML did."""
-        return dict(sorted(counts.items()))
-
     @model_validator(mode="after")
     def _ordered_series(self) -> ModelConfig:
         for name in self.ordered_means:
@@ -259,6 +252,11 @@ class ModelConfig(StrictModel):
     @property
     def start_month(self) -> np.datetime64:
         return np.datetime64(self.start, "M")
+
+    def stored_json(self) -> str:
+        """The config as a fit records it: field order kept, so a config read back orders its
+        counts (and so the data it hashes) as the YAML did; the canonical form sorts them."""
+        return self.model_dump_json()
 
     def canonical_json(self) -> str:
         return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))

@@ -50,7 +50,7 @@ def save_posterior(result: FitResult, path: str | Path) -> Path:
     tree = result.idata.copy()
     tree.attrs = {
         **tree.attrs,
-        f"{PREFIX}config_json": result.config.canonical_json(),
+        f"{PREFIX}config_json": result.config.stored_json(),
         f"{PREFIX}config_hash": result.config.config_hash(),
         f"{PREFIX}data_hash": result.data_hash,
         f"{PREFIX}library_versions": json.dumps(library_versions(), sort_keys=True),

@@ -95,7 +95,7 @@ def test_calibrated_at_the_real_number_of_switches(drivers: np.ndarray, fitted_d
         ).pl()
     path = regimes["state"].replace_strict({"DC": 0, "SE": 1, "MC": 2}).to_numpy()
     n_switches = switches(path)
-    assert 1 <= n_switches <= 20 and len(path) == drivers.shape[0]
+    assert 1 <= n_switches <= 40 and len(path) == drivers.shape[0]
     names = CONFIG.drivers
     result = calibrate(CONFIG, drivers, names, n_switches, replications=8, draws=99, seed=2)
     assert result.ranks.shape == (8, 14) and result.ranks.max() <= 99
