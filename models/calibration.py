@@ -23,7 +23,7 @@ learned.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import special, stats
@@ -33,6 +33,11 @@ from models.data import N_STATES, STATES
 from models.hmm import DESTINATIONS, alpha_prior_mean, prior_transition_draws
 
 MAX_TRIES = 20_000  # prior redraws per replication before giving up on the switch count
+# numpyro compiles part of each run anew even with ``jit_model_args`` (measured: about 800
+# new memory mappings per replication at 50 draws), and LLVM fails with "Cannot allocate
+# memory" at Linux's 65,530-mapping limit (a 200-replication run died after about 40).
+# Clearing JAX's caches every so often frees them; a recompile costs about 8 s.
+CLEAR_CACHES_EVERY = 20
 
 
 def simulate_path(
@@ -98,6 +103,7 @@ class TransitionPosterior:
     driver_names: tuple[str, ...]
     draws: int
     chains: int = 2
+    runs: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         from numpyro.infer import MCMC, NUTS
@@ -134,6 +140,9 @@ class TransitionPosterior:
         """(chains * draws, P) posterior draws, flattened as :func:`parameter_names`."""
         import jax
 
+        self.runs += 1
+        if self.runs % CLEAR_CACHES_EVERY == 0:
+            jax.clear_caches()
         self._mcmc.run(jax.random.PRNGKey(seed), *self.model_args(states, drivers))
         draws = self._mcmc.get_samples()
         return _flat(np.asarray(draws["alpha"]), np.asarray(draws["beta"]))
