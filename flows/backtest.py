@@ -35,7 +35,8 @@ from models import backtest as bt
 from models.config import ModelConfig
 from models.data import NO_LABEL, ModelData
 from models.drivers import model_data, observed_series, timeline_labels
-from models.fit import fit, fitted_data
+from models.fit import fit
+from models.prepared import fitted_data
 
 DEFAULT_ORIGINS: tuple[str, ...] = ("2017-12", "2019-12", "2022-07", "2024-12", "2025-04")
 
@@ -208,7 +209,7 @@ def run_origin(
     no_drivers = no_driver_config(inputs.config)
     for model, cfg in ((bt.HMM, inputs.config), (bt.NO_DRIVERS, no_drivers)):
         result = fit(inputs.data, cfg)
-        draws = bt.posterior_draws(result.idata, result.data, cfg)
+        draws = bt.posterior_draws(result.model)
         forecasts[model] = bt.hmm_forecast(draws, result.data, steps, seed)
         fits.append(_fit_row(origin, model, cfg, result))
     forecasts.update(bt.baseline_forecasts(fitted_data(inputs.data, no_drivers), steps))

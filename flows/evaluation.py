@@ -39,10 +39,11 @@ from flows.fit import load_config
 from flows.panel import TABLES, build_panel, frame_hash
 from flows.warehouse import connect, read_tables, write_rows
 from models import evaluation as ev
-from models.fit import fit, fitted_data
+from models.fit import fit
 from models.laplace import fit_laplace
 from models.observables import HORIZONS
 from models.origin_forecasts import agreement, reference_forecasts, regime_model_draws
+from models.prepared import fitted_data
 
 # The first month whose as-of panel can be built: before it the panel lacks what it needs (the
 # tariff trackers start later), and `winset backtest --monthly --since` names the failing origin.
@@ -100,9 +101,7 @@ def evaluate_origin(
         start = warm.get(model)
         result = fit_laplace(inputs.data, cfg, run.draws, run.seed, start, pad_to)
         modes[model] = result.mode
-        draws[model] = regime_model_draws(
-            result.idata, result.data, cfg, run.paths, run.seed, leads
-        )
+        draws[model] = regime_model_draws(result.model, run.paths, run.seed, leads)
         fits.append(
             {
                 "origin": origin,
@@ -135,9 +134,7 @@ def nuts_agreement(inputs: OriginInputs, truth: pl.DataFrame, run: EvaluationSet
     fast_seconds = time.perf_counter() - started
     nuts = fit(inputs.data, publication)
     _, series = realised(truth, inputs.origin, 6, inputs.config.series)
-    found = agreement(
-        fast.idata, nuts.idata, fast.data, inputs.config, series[5], run.paths, run.seed
-    )
+    found = agreement(fast.model, nuts.model, series[5], run.paths, run.seed)
     return {
         "origin": inputs.origin,
         **found,

@@ -91,8 +91,8 @@ def sample(panel: pl.DataFrame, config, rules, run_id: str, posterior_dir: Path)
     )
     result = fit(data, config)
     path = save_posterior(result, posterior_dir / f"{run_id}.nc")
-    probs = state_probabilities(result.idata, result.data, config)
-    checks = predictive_checks(result.idata, result.data, config, seed=config.sampler.seed)
+    probs = state_probabilities(result.model)
+    checks = predictive_checks(result.model, seed=config.sampler.seed)
     classification = classify(panel, rules).filter(pl.col("month") >= start)
     validity = assess(
         most_likely_path(probs.months, probs.mean_smoothed),

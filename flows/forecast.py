@@ -56,10 +56,8 @@ from models.scenarios import (
 )
 
 if TYPE_CHECKING:  # the model's modules import PyMC: loaded only when a fit is read
-    from models.config import ModelConfig
-    from models.data import ModelData
     from models.drivers import KnownPart
-    from models.posterior_io import LoadedPosterior
+    from models.fitted import FittedModel
 
 BASELINE = "baseline"  # the scenario every other one's move is measured from
 DEFAULT_SEED = 20290120  # any fixed number: the same seed gives the same stored numbers
@@ -71,13 +69,11 @@ class ForecastError(ValueError):
 
 
 @dataclass(frozen=True)
-class FittedModel:
-    """A healthy fit as the Monte Carlo stage needs it."""
+class StoredFit:
+    """A healthy fit as recorded and loaded: what the Monte Carlo stage and the ledger need."""
 
     run: dict[str, Any]  # its model_runs row
-    config: ModelConfig
-    data: ModelData
-    posterior: LoadedPosterior
+    model: FittedModel  # config, the arrays it was fitted on, posterior: built once, on load
     known: tuple[KnownPart, ...] = ()  # driver parts the forecast projects from the calendar
 
 
@@ -125,12 +121,13 @@ def _model_run(con, db_path: Path, model_run_id: str | None) -> dict[str, Any]:
     return run
 
 
-def load_fitted(db_path: Path, model_run_id: str | None = None) -> FittedModel:
+def load_fitted(db_path: Path, model_run_id: str | None = None) -> StoredFit:
     """The newest healthy fit (or the given one) with its config, data and posterior."""
     from models.config import ModelConfig
     from models.drivers import model_data
-    from models.fit import fitted_data
+    from models.fitted import FittedModel
     from models.posterior_io import load_posterior
+    from models.prepared import fitted_data
 
     with connect(db_path, read_only=True) as con:
         run = _model_run(con, db_path, model_run_id)
@@ -150,25 +147,17 @@ def load_fitted(db_path: Path, model_run_id: str | None = None) -> FittedModel:
     if not path.is_file():
         raise ForecastError(f"{path}: the posterior of fit {run['run_id']} is missing")
     posterior = load_posterior(path, config, data_hash=data_hash)
-    return FittedModel(run, config, data, posterior, drivers.known)
+    return StoredFit(run, FittedModel.of(posterior.idata, data, config), drivers.known)
 
 
 @task(cache_policy=NONE, task_run_name="forecast-inputs")
 def prepare_inputs(
-    model: FittedModel,
+    stored: StoredFit,
     max_draws: int,
     driver_paths: str = "ar1",
     block_months: int = DEFAULT_BLOCK_MONTHS,
 ) -> ForecastInputs:
-    return forecast_inputs(
-        model.posterior.idata,
-        model.data,
-        model.config,
-        max_draws,
-        driver_paths,
-        block_months,
-        model.known,
-    )
+    return forecast_inputs(stored.model, max_draws, driver_paths, block_months, stored.known)
 
 
 @dataclass(frozen=True)
@@ -335,13 +324,13 @@ def forecast(
     budget = settings.memory_budget_bytes()
     block = block_months if driver_paths == "bootstrap" else None
     chosen, calendar = select_scenarios(scenarios_dir(), scenarios)
-    model = load_fitted(db_path, model_run_id)
-    inputs = prepare_inputs(model, max_draws, driver_paths, block_months)
+    stored = load_fitted(db_path, model_run_id)
+    inputs = prepare_inputs(stored, max_draws, driver_paths, block_months)
     # Every scenario is one task and they run at once: the budget covers all of them.
     check_memory(
         inputs, horizon, n_paths, budget, concurrent=len(chosen), setting=settings.MEMORY_MB
     )
-    prior = prior_only(inputs, model.config, seed)
+    prior = prior_only(inputs, stored.model.config, seed)
     futures = [
         simulate_scenario.submit(inputs, prior, s, calendar, horizon, n_paths, seed) for s in chosen
     ]
@@ -366,9 +355,9 @@ def forecast(
     run = {
         "run_id": run_id,
         "created_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
-        "model_run_id": model.run["run_id"],
-        "model_mode": model.run["mode"],
-        "healthy_model": model.run["healthy"],
+        "model_run_id": stored.run["run_id"],
+        "model_mode": stored.run["mode"],
+        "healthy_model": stored.run["healthy"],
         "origin_month": origin,
         "horizon": dt.date.fromisoformat(f"{horizon}-01"),
         "n_paths": n_paths,
@@ -393,8 +382,8 @@ def forecast(
     prior_at = tables["forecast_prior_only"].filter(pl.col("measure") == "pathway_at_horizon")
     record = ForecastRecord(
         run_id=run_id,
-        model_run_id=model.run["run_id"],
-        model_mode=model.run["mode"],
+        model_run_id=stored.run["run_id"],
+        model_mode=stored.run["mode"],
         origin=origin,
         horizon=horizon,
         n_paths=n_paths,

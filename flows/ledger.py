@@ -33,7 +33,7 @@ import numpy as np
 import polars as pl
 
 from flows import settings
-from flows.forecast import FittedModel, ForecastError, load_fitted
+from flows.forecast import ForecastError, StoredFit, load_fitted
 from flows.ledger_store import insert_only
 from flows.panel import frame_hash
 from flows.sources import SOURCES
@@ -41,7 +41,7 @@ from flows.warehouse import connect, table_status
 from models import backtest as bt
 from models import ledger
 from models import track_record as history
-from models.fit import fitted_data
+from models.fitted import FittedModel
 from models.observables import TransitionDraws, emissions_from_posterior
 from models.questions import (
     OPS,
@@ -109,20 +109,20 @@ def record_forecast(
             for s in table_status(con, list(SOURCES.values()))
         }
     try:
-        model = load_fitted(db_path, run["model_run_id"])
+        stored = load_fitted(db_path, run["model_run_id"])
     except ForecastError as exc:  # the panel moved on since the fit: its draws cannot be rebuilt
         return LedgerRecord(forecast_run_id, recorded=False, skipped=str(exc))
     questions = load_questions(questions_path or questions_file(), tuple(panel.columns)).questions
     origin = run["origin_month"]
     seed = zlib.crc32(forecast_run_id.encode())
-    frames = entry_frames(model, panel, questions, origin, seed)
+    frames = entry_frames(stored, panel, questions, origin, seed)
     frames["ledger_entries"] = pl.DataFrame(
         [
             {
                 "run_id": forecast_run_id,
                 "recorded_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
                 "model_run_id": run["model_run_id"],
-                "config_hash": model.run["config_hash"],
+                "config_hash": stored.run["config_hash"],
                 "panel_hash": frame_hash(panel),
                 "origin": origin,
                 "source_months_json": json.dumps(vintage, sort_keys=True),
@@ -143,18 +143,18 @@ def record_forecast(
 
 
 def entry_frames(
-    model: FittedModel,
+    stored: StoredFit,
     panel: pl.DataFrame,
     questions: tuple[Question, ...],
     origin: dt.date,
     seed: int,
 ) -> dict[str, pl.DataFrame]:
     """The entry's quantity and question rows (without the run id) from every forecaster."""
-    config = model.config
+    config = stored.model.config
     asked = [q for q in questions if q.asked_at(origin)]
     targets = [t for _, t in ledger.horizons(origin)] + [q.target(origin) for q in asked]
     steps = max(ledger.months_between(origin, t) for t in targets)
-    draws = _all_draws(model, panel, [q.series for q in asked], origin, steps, seed)
+    draws = _all_draws(stored.model, panel, [q.series for q in asked], origin, steps, seed)
     quantities = []
     for (forecaster, series), paths in draws.items():
         if series not in config.series:
@@ -199,12 +199,10 @@ def _all_draws(
     seed: int,
 ) -> dict[tuple[str, str], np.ndarray]:
     """(forecaster, series) -> (steps, N) draws of months 1..steps after the origin."""
-    config = model.config
-    data = fitted_data(model.data, config)
-    idata = model.posterior.idata
-    posterior = bt.posterior_draws(idata, data, config)
+    config, data = model.config, model.data
+    posterior = bt.posterior_draws(model)
     transitions = TransitionDraws(posterior.alpha, posterior.beta, posterior.p0)
-    emissions = emissions_from_posterior(idata, data, config)
+    emissions = emissions_from_posterior(model)
     n_paths = -(-N_PREDICTIVE // posterior.p0.shape[0])  # at least N_PREDICTIVE draws in all
     paths = bt.driver_paths(data, n_paths, steps, seed) if config.drivers else None
     out: dict[tuple[str, str], np.ndarray] = {}

@@ -49,7 +49,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import polars as pl
@@ -61,7 +61,7 @@ from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTa
 
 from flows import settings
 from flows.forecast import (
-    FittedModel,
+    StoredFit,
     describe_driver_paths,
     load_fitted,
     scenarios_dir,
@@ -88,6 +88,9 @@ from models.prior_axes import (
     setting_of,
 )
 from models.scenarios import Calendar, Scenario, shock_matrix
+
+if TYPE_CHECKING:  # the model's modules import PyMC; sweep workers only simulate
+    from models.fitted import FittedModel
 
 Runner = Literal["processes", "threads"]
 
@@ -224,7 +227,7 @@ def sweep_id(
     return f"sweep-{digest[:16]}"
 
 
-def prior_configs(spec: Grid, model: FittedModel, source: str, sampling: Path | None) -> dict:
+def prior_configs(spec: Grid, stored: StoredFit, source: str, sampling: Path | None) -> dict:
     """{setting: config to refit} for every prior setting of the grid (empty without prior
     axes), all validated against the swept fit's config before anything is fitted."""
     from flows.fit import load_config
@@ -235,7 +238,7 @@ def prior_configs(spec: Grid, model: FittedModel, source: str, sampling: Path | 
     configs = {}
     for setting in spec.settings():
         try:
-            configs[setting] = refit_config(prior_variant(model.config, setting), sampler)
+            configs[setting] = refit_config(prior_variant(stored.model.config, setting), sampler)
         except ValueError as exc:
             raise GridError(f"{source}: {exc}") from None
     return configs
@@ -278,25 +281,20 @@ def refit(db_path: Path, setting: Setting, config, data_hash: str, mode: str) ->
     )
 
 
-def _inputs(posterior, config, model: FittedModel, spec: Grid) -> ForecastInputs:
-    """Simulator inputs from a posterior of the swept fit's data, as the grid asks."""
+def _inputs(model: FittedModel, stored: StoredFit, spec: Grid) -> ForecastInputs:
+    """Simulator inputs from a fit of the swept fit's data, as the grid asks."""
     return forecast_inputs(
-        posterior,
-        model.data,
-        config,
-        spec.max_draws,
-        spec.driver_paths,
-        spec.block_months,
-        model.known,
+        model, spec.max_draws, spec.driver_paths, spec.block_months, stored.known
     )
 
 
-def _refit_inputs(run: Refit, config, model: FittedModel, spec: Grid) -> ForecastInputs:
+def _refit_inputs(run: Refit, config, stored: StoredFit, spec: Grid) -> ForecastInputs:
     """Simulator inputs from a refit's posterior (checked against its config and the data)."""
+    from models.fitted import FittedModel
     from models.posterior_io import load_posterior
 
-    posterior = load_posterior(run.posterior_path, config, data_hash=model.run["data_hash"])
-    return _inputs(posterior.idata, config, model, spec)
+    posterior = load_posterior(run.posterior_path, config, data_hash=stored.run["data_hash"])
+    return _inputs(FittedModel.of(posterior.idata, stored.model.data, config), stored, spec)
 
 
 @flow(name="sweep")
@@ -323,9 +321,9 @@ def sweep_flow(
         [base], calendar = select_scenarios(scenarios_dir(), [spec.base_scenario])
     except ValueError as exc:
         raise GridError(f"{source}: base_scenario: {exc}") from None
-    model = load_fitted(db_path, model_run_id)
+    stored = load_fitted(db_path, model_run_id)
     # Checked before any refit: refits are thinned to at most max_draws draws each.
-    checked = _inputs(model.posterior.idata, model.config, model, spec)
+    checked = _inputs(stored.model, stored, spec)
     try:
         check_memory(
             checked, spec.horizon, spec.n_paths, budget,
@@ -334,14 +332,14 @@ def sweep_flow(
         )  # fmt: skip
     except ValueError as exc:
         raise GridError(f"{source}: n_paths: {exc}") from None
-    configs = prior_configs(spec, model, source, refit_sampling)
+    configs = prior_configs(spec, stored, source, refit_sampling)
     refit_mode = "custom" if refit_sampling else "fast"
     refits = {
-        setting: refit(db_path, setting, config, model.run["data_hash"], refit_mode)
+        setting: refit(db_path, setting, config, stored.run["data_hash"], refit_mode)
         for setting, config in configs.items()
     }
     inputs: dict[Setting, ForecastInputs] = {
-        s: _refit_inputs(refits[s], configs[s], model, spec) for s in configs
+        s: _refit_inputs(refits[s], configs[s], stored, spec) for s in configs
     } or {(): checked}
     first = next(iter(inputs.values()))
     months = first.months_to(spec.horizon)
@@ -358,7 +356,7 @@ def sweep_flow(
     chunk = points_per_task or math.ceil(len(points) / (4 * (os.cpu_count() or 1)))
     results = _simulate_all(inputs, points, shocks, chunk, spec)
     identity = sweep_id(
-        spec, base, calendar, model.run["run_id"], tuple(c.config_hash() for c in configs.values())
+        spec, base, calendar, stored.run["run_id"], tuple(c.config_hash() for c in configs.values())
     )
     behind = [refits.get(setting_of(point)) for point in points]
     described = pl.DataFrame(
@@ -390,7 +388,7 @@ def sweep_flow(
         "created_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
         "grid_json": spec.model_dump_json(),
         "source": source,
-        "model_run_id": model.run["run_id"],
+        "model_run_id": stored.run["run_id"],
         "points": len(points),
         "n_paths": spec.n_paths,
         "n_draws": first.n_draws,
@@ -410,7 +408,7 @@ def sweep_flow(
     summary = SweepRecord(
         sweep_id=identity,
         source=source,
-        model_run_id=model.run["run_id"],
+        model_run_id=stored.run["run_id"],
         parameters=tuple(spec.parameters),
         points=len(points),
         n_draws=first.n_draws,

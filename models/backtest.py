@@ -27,14 +27,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-import xarray as xr
 from scipy import special
 
 from models import scoring
 from models.baselines import BASELINES
-from models.config import ModelConfig
 from models.data import N_STATES, NO_LABEL, ModelData
 from models.driver_paths import DTYPE, DriverLayout, base_drivers, fit_ar1
+from models.fitted import FittedModel
 from models.states import state_probabilities
 
 HORIZONS: tuple[int, ...] = (1, 3, 6, 12)
@@ -73,15 +72,15 @@ class PosteriorDraws:
     p0: np.ndarray  # (D, 3) filtered state probabilities of the origin month
 
 
-def posterior_draws(idata: xr.DataTree, data: ModelData, config: ModelConfig) -> PosteriorDraws:
+def posterior_draws(model: FittedModel) -> PosteriorDraws:
     """Every draw of a fit, aligned with its filtered probabilities at the last month."""
-    post = idata["posterior"].to_dataset()
+    post = model.posterior
 
     def flat(name: str) -> np.ndarray | None:
         return post[name].values.reshape(-1, *post[name].shape[2:]) if name in post else None
 
-    filtered = state_probabilities(idata, data, config, max_draws=None).filtered
-    beta = flat("beta") if config.drivers else None
+    filtered = state_probabilities(model, max_draws=None).filtered
+    beta = flat("beta") if model.config.drivers else None
     mixture = (flat("mu_data"), flat("sigma_data"))
     return PosteriorDraws(flat("alpha"), beta, flat("confusion"), *mixture, filtered[:, -1])
 

@@ -36,11 +36,11 @@ import polars as pl
 import xarray as xr
 from scipy import special
 
-from models.config import ModelConfig
-from models.data import N_STATES, STATES, ModelData
+from models.data import N_STATES, STATES
 from models.diagnostics import SAMPLE_DIMS
 from models.fit import PriorPredictive
-from models.hmm import Prepared, prepare
+from models.fitted import FittedModel
+from models.prepared import Prepared
 from models.states import (
     StateProbabilities,
     log_transitions_numpy,
@@ -305,9 +305,7 @@ def _series_check(
 
 
 def predictive_checks(
-    idata: xr.DataTree | xr.Dataset,
-    data: ModelData,
-    config: ModelConfig,
+    model: FittedModel,
     *,
     draws: int = 500,
     seed: int = 0,
@@ -318,10 +316,9 @@ def predictive_checks(
     ``prior`` (from :func:`models.fit.prior_predictive` on the same data and config) adds the
     prior predictive switch count to the regime frame. Same inputs and seed, same output.
     """
-    post = idata["posterior"].to_dataset() if isinstance(idata, xr.DataTree) else idata
-    thinned = _thin(post, draws)
-    probs = state_probabilities(thinned, data, config, max_draws=None)
-    prep = prepare(data, config)
+    thinned = _thin(model.posterior, draws)
+    probs = state_probabilities(model.with_posterior(thinned), max_draws=None)
+    prep = model.prepared
     beta = thinned["beta"].values[0] if "beta" in thinned else None
     log_trans = log_transitions_numpy(thinned["alpha"].values[0], beta, prep.data.drivers)
     paths = simulate_paths(log_trans, np.random.default_rng(seed))
@@ -332,5 +329,5 @@ def predictive_checks(
     )
     n_kept = int(thinned.sizes["draw"])
     labels = label_check(probs, prep.data.labels)
-    series = _series_check(thinned, probs, prep, config.series_given_states)
+    series = _series_check(thinned, probs, prep, model.config.series_given_states)
     return PredictiveChecks(regimes, series, labels, n_kept, seed)

@@ -28,31 +28,42 @@ import xarray as xr
 from models.config import ModelConfig
 from models.data import N_STATES, STATES, ModelData
 from models.diagnostics import Diagnostics, diagnose
-from models.hmm import build_model, prepare
+from models.fitted import FittedModel
+from models.hmm import build_model
 from models.initial_points import prior_initvals
+from models.prepared import prepare
 from models.series_given_states import with_series_given_states
 from models.states import log_transitions_numpy, simulate_paths
 
 
 @dataclass(frozen=True)
 class FitResult:
-    idata: xr.DataTree
+    """A fit: the fitted model every reader takes, and how the sampling went."""
+
+    model: FittedModel
     diagnostics: Diagnostics
-    config: ModelConfig
-    data: ModelData  # the sub-panel the model saw (config's series, drivers, start)
     data_hash: str
     sampler: str
     wall_seconds: float
 
+    @property
+    def idata(self) -> xr.DataTree:
+        return self.model.idata
 
-def fitted_data(data: ModelData, config: ModelConfig) -> ModelData:
-    """The sub-panel a fit uses; its hash decides whether new data need a refit."""
-    return prepare(data, config).data
+    @property
+    def config(self) -> ModelConfig:
+        return self.model.config
+
+    @property
+    def data(self) -> ModelData:
+        """The sub-panel the model saw (config's series, drivers, counts, start)."""
+        return self.model.data
 
 
 def fit(data: ModelData, config: ModelConfig, *, progressbar: bool = False) -> FitResult:
     """Sample the posterior with the configured backend and compute the health diagnostics."""
-    model = build_model(data, config)
+    prep = prepare(data, config)
+    model = build_model(prep, config)
     s = config.sampler
     kwargs: dict = {}
     if s.backend == "pymc":
@@ -75,15 +86,12 @@ def fit(data: ModelData, config: ModelConfig, *, progressbar: bool = False) -> F
             **kwargs,
         )
     if config.series_given_states:
-        idata = with_series_given_states(idata, prepare(data, config), config, s.seed)
+        idata = with_series_given_states(idata, prep, config, s.seed)
     wall = time.perf_counter() - started
-    used = fitted_data(data, config)
     return FitResult(
-        idata=idata,
+        model=FittedModel(config, prep, idata),
         diagnostics=diagnose(idata, config.health),
-        config=config,
-        data=used,
-        data_hash=used.data_hash(),
+        data_hash=prep.data.data_hash(),
         sampler=s.backend,
         wall_seconds=wall,
     )
@@ -120,8 +128,9 @@ def prior_predictive(data: ModelData, config: ModelConfig, draws: int = 1000) ->
     Used to check that the sticky prior means what its docstring says (monthly persistence
     about 0.9-0.98) and to show analysts how many switches the model expects a priori.
     """
-    model = build_model(data, config)
-    sel = fitted_data(data, config)
+    prep = prepare(data, config)
+    model = build_model(prep, config)
+    sel = prep.data
     names = ["alpha", "beta"] if sel.driver_names else ["alpha"]
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*Potential.*")

@@ -75,7 +75,7 @@ if TYPE_CHECKING:
     import xarray as xr
 
     from models.config import ModelConfig
-    from models.data import ModelData
+    from models.fitted import FittedModel
 
 DEFAULT_HORIZON = "2029-01"  # the month after the second Trump term ends (20 January 2029)
 # Two years past the term: the calendar knows no events after it, and AR(1) driver paths that
@@ -198,28 +198,21 @@ def thin_posterior(posterior: xr.Dataset, max_draws: int | None) -> xr.Dataset:
 
 
 def forecast_inputs(
-    posterior: xr.DataTree | xr.Dataset,
-    data: ModelData,
-    config: ModelConfig,
+    model: FittedModel,
     max_draws: int | None = 1000,
     driver_paths: DriverPaths = "ar1",
     block_months: int = DEFAULT_BLOCK_MONTHS,
     known: tuple[KnownPart, ...] = (),
 ) -> ForecastInputs:
-    """The simulator's inputs from a posterior, the data it was fitted on, and its config;
+    """The simulator's inputs from a fitted model (at most ``max_draws`` of its draws);
     ``driver_paths`` and ``block_months`` choose how future driver innovations are drawn;
     ``known`` (from :func:`models.drivers.model_data`) are the parts projected exactly."""
     # Imported here: sweep workers import this module to simulate, and the model's modules
     # bring PyMC (~5 s and ~150 MB per process) that simulating never needs.
-    import xarray as xr
-
-    from models.fit import fitted_data
     from models.states import state_probabilities
 
-    if isinstance(posterior, xr.DataTree):
-        posterior = posterior["posterior"].to_dataset()
-    thinned = thin_posterior(posterior, max_draws)
-    used = fitted_data(data, config)
+    thinned = thin_posterior(model.posterior, max_draws)
+    used = model.data
     base = base_drivers(used.driver_names)
     missing = [name for name in base if name not in used.driver_names]
     if missing:
@@ -233,7 +226,7 @@ def forecast_inputs(
             f"posterior: has driver effects for {list(fitted)}, not for the config's drivers "
             f"{list(used.driver_names)}"
         )
-    probs = state_probabilities(thinned, used, config, max_draws=None)
+    probs = state_probabilities(model.with_posterior(thinned), max_draws=None)
     history = used.drivers[:, [used.driver_names.index(name) for name in base]]
     known_history = np.zeros_like(history)
     for part in known:
@@ -292,9 +285,7 @@ def simulate_shocks(
 
 
 def forecast(
-    posterior: xr.DataTree | xr.Dataset,
-    data: ModelData,
-    config: ModelConfig,
+    model: FittedModel,
     scenarios: Sequence[Scenario],
     calendar: Calendar,
     horizon: str = DEFAULT_HORIZON,
@@ -306,7 +297,7 @@ def forecast(
     known: tuple[KnownPart, ...] = (),
 ) -> dict[str, SimulationResult]:
     """Every scenario's simulation to ``horizon``; ``n_paths`` is paths per posterior draw."""
-    inputs = forecast_inputs(posterior, data, config, max_draws, driver_paths, block_months, known)
+    inputs = forecast_inputs(model, max_draws, driver_paths, block_months, known)
     return {
         s.name: simulate_shocks(
             inputs, scenario_shocks(inputs, s, calendar, horizon), n_paths, seed

@@ -65,8 +65,6 @@ sequence cannot identify it and month 0's emissions dominate it anyway.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
@@ -74,78 +72,14 @@ from pymc.distributions.transforms import Ordered
 from scipy.special import gammaln
 
 from models.config import ModelConfig
-from models.data import N_STATES, NO_LABEL, STATES, DataError, ModelData
+from models.data import N_STATES, STATES
 from models.forward import forward_pytensor
+from models.prepared import MIN_OBSERVED, Prepared
 from models.priors import Prior
 
 DESTINATIONS: tuple[str, ...] = STATES[1:]
-MIN_OBSERVED = 3
 # Initial state means at these quantiles of the tension series: DC high, SE middle, MC low.
 _INIT_QUANTILES = np.array([0.85, 0.5, 0.15])
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """Arrays the likelihood uses, derived from the selected data (shared with states.py)."""
-
-    data: ModelData
-    y: np.ndarray  # (T, M) standardised, 0 where missing
-    mask: np.ndarray  # (T, M) 1.0 where observed
-    center: np.ndarray  # (M,)
-    scale: np.ndarray  # (M,)
-    label_onehot: np.ndarray  # (T, S), all-zero rows where unlabelled
-    counts: np.ndarray  # (T, C) event counts, 0 where the count does not exist
-    count_mask: np.ndarray  # (T, C) 1.0 where the count exists
-    count_centre: np.ndarray  # (C,) log of the mean observed count
-    count_lgamma: np.ndarray  # (T, C) log(count!), the constant of both count families
-    negative_binomial: np.ndarray  # (C,) bool: negative binomial, else Poisson
-
-    @property
-    def has_labels(self) -> bool:
-        return bool(self.label_onehot.any())
-
-    @property
-    def has_counts(self) -> bool:
-        return self.counts.shape[1] > 0
-
-
-def prepare(data: ModelData, config: ModelConfig) -> Prepared:
-    """Select the config's series/drivers/start and standardise; errors name the field."""
-    sel = data.select(config.series, config.drivers, config.start_month, tuple(config.counts))
-    observed = np.isfinite(sel.series)
-    for m, name in enumerate(sel.series_names):
-        if observed[:, m].sum() < MIN_OBSERVED:
-            raise DataError(f"series: {name!r} has fewer than {MIN_OBSERVED} observed months")
-    center = np.nanmean(sel.series, axis=0)
-    scale = np.nanstd(sel.series, axis=0)
-    if np.any(scale <= 0):
-        raise DataError(f"series: constant series in {list(sel.series_names)}")
-    y = np.where(observed, (sel.series - center) / scale, 0.0)
-    onehot = np.zeros((sel.n_months, N_STATES))
-    labelled = (sel.labels != NO_LABEL) & config.label_emissions
-    onehot[np.flatnonzero(labelled), sel.labels[labelled]] = 1.0
-    exists = np.isfinite(sel.counts)
-    for c, name in enumerate(sel.count_names):
-        if exists[:, c].sum() < MIN_OBSERVED or np.nansum(sel.counts[:, c]) <= 0:
-            raise DataError(
-                f"counts: {name!r} needs {MIN_OBSERVED} observed months and at least one event"
-            )
-    counts = np.where(exists, sel.counts, 0.0)
-    return Prepared(
-        sel,
-        y,
-        observed.astype(float),
-        center,
-        scale,
-        onehot,
-        counts=counts,
-        count_mask=exists.astype(float),
-        count_centre=np.log(np.nanmean(sel.counts, axis=0)) if sel.count_names else np.zeros(0),
-        count_lgamma=gammaln(counts + 1.0),
-        negative_binomial=np.array(
-            [config.counts[n] == "negative_binomial" for n in sel.count_names], dtype=bool
-        ),
-    )
 
 
 def alpha_prior_mean(stay_logit: float) -> np.ndarray:
@@ -255,9 +189,9 @@ def count_log_pmf(xp, log_rate, shape, prep: Prepared):
     return xp.sum(prep.count_mask[:, :, None] * logpmf, axis=-2)
 
 
-def build_model(data: ModelData, config: ModelConfig) -> pm.Model:
-    """The PyMC model with states marginalised; free variables carry data-informed initvals."""
-    prep = prepare(data, config)
+def build_model(prep: Prepared, config: ModelConfig) -> pm.Model:
+    """The PyMC model with states marginalised, on arrays :func:`models.prepared.prepare`
+    made; free variables carry data-informed initvals."""
     priors = config.priors
     sel = prep.data
     coords = {

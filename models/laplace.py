@@ -31,8 +31,9 @@ from scipy import optimize
 
 from models.config import ModelConfig
 from models.data import NO_LABEL, ModelData
-from models.fit import fitted_data
-from models.hmm import Prepared, build_model, prepare
+from models.fitted import FittedModel
+from models.hmm import build_model
+from models.prepared import Prepared, prepare
 from models.series_given_states import with_series_given_states
 
 MIN_CURVATURE = 1e-3  # eigenvalue floor of the Hessian: an sd of at most ~30 on the raw scale
@@ -42,10 +43,9 @@ PARAMETERS = ("alpha", "beta", "mu", "sigma", "confusion", "count_log_rate", "co
 
 @dataclass(frozen=True)
 class LaplaceFit:
-    """An approximate posterior (``idata`` with one chain) and how it was found."""
+    """An approximate posterior (``model.idata`` with one chain) and how it was found."""
 
-    idata: xr.DataTree
-    data: ModelData  # the sub-panel the model used (as ``FitResult.data``)
+    model: FittedModel  # on the unpadded data: its months end at the origin
     mode: np.ndarray  # unconstrained mode, for the next origin's warm start
     converged: bool
     iterations: int
@@ -181,7 +181,8 @@ def fit_laplace(
     started = time.perf_counter()
     n_months = max(pad_to or 0, data.n_months)
     padded = _padded(data, n_months)
-    model = build_model(padded, config)
+    padded_prep = prepare(padded, config)
+    model = build_model(padded_prep, config)
     key = (config.config_hash(), n_months)
     arrays = [np.asarray(c.data) for c in _data_constants(model.logp(jacobian=True), n_months)]
     compiled = _COMPILED.get(key)
@@ -207,13 +208,12 @@ def fit_laplace(
     unconstrained = result.x + (rng.standard_normal((n_draws, result.x.size)) / np.sqrt(eigval)) @ (
         eigvec.T
     )
-    prep = prepare(padded, config)
-    idata = xr.DataTree.from_dict({"posterior": _posterior(model, compiled, unconstrained, prep)})
+    posterior = _posterior(model, compiled, unconstrained, padded_prep)
+    idata = xr.DataTree.from_dict({"posterior": posterior})
     if config.series_given_states:
-        idata = with_series_given_states(idata, prep, config, seed)
+        idata = with_series_given_states(idata, padded_prep, config, seed)
     return LaplaceFit(
-        idata,
-        fitted_data(data, config),
+        FittedModel.of(idata, data, config),
         result.x,
         bool(result.success),
         int(result.nit),

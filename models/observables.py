@@ -35,9 +35,8 @@ import numpy as np
 import xarray as xr
 from scipy import special
 
-from models.config import ModelConfig
-from models.data import N_STATES, ModelData
-from models.hmm import prepare
+from models.data import N_STATES
+from models.fitted import FittedModel
 
 HORIZONS: tuple[int, ...] = (1, 3, 6, 12)
 END_OF_TERM = np.datetime64("2029-01", "M")
@@ -116,15 +115,12 @@ def _flat(post: xr.Dataset, name: str) -> np.ndarray:
     return values.reshape(-1, *values.shape[2:])
 
 
-def emissions_from_posterior(
-    idata: xr.DataTree, data: ModelData, config: ModelConfig
-) -> tuple[SeriesEmission, ...]:
+def emissions_from_posterior(model: FittedModel) -> tuple[SeriesEmission, ...]:
     """Each fitted series as a Gaussian emission with the fit's own standardisation: of its
     level given the state, or of its AR(1) given the pathway from the last observed value
     (``series_given_states``)."""
-    post = idata["posterior"].to_dataset()
-    prep = prepare(data, config)
-    if not config.series_given_states:
+    post, prep = model.posterior, model.prepared
+    if not model.config.series_given_states:
         mu, sigma = _flat(post, "mu"), _flat(post, "sigma")  # (D, M, S), standardised
         return tuple(
             SeriesEmission(

@@ -14,8 +14,7 @@ import numpy as np
 import xarray as xr
 
 from models import backtest as bt
-from models.config import ModelConfig
-from models.data import ModelData
+from models.fitted import FittedModel
 from models.observable_baselines import REFERENCES, reference_draws
 from models.observables import (
     HORIZONS,
@@ -26,17 +25,16 @@ from models.observables import (
 
 
 def regime_model_draws(
-    idata: xr.DataTree,
-    data: ModelData,
-    config: ModelConfig,
+    model: FittedModel,
     n_paths: int,
     seed: int,
     leads: Sequence[int] = HORIZONS,
 ) -> np.ndarray:
-    """(leads, series, draws x paths) for a fit on ``data`` (its own sub-panel, ending at the
-    origin): regime paths from each draw's filtered probabilities of the origin month, drivers
-    from AR(1) paths fitted on the window (one per draw and path)."""
-    draws = bt.posterior_draws(idata, data, config)
+    """(leads, series, draws x paths) for a fit on data ending at the origin: regime paths
+    from each draw's filtered probabilities of the origin month, drivers from AR(1) paths
+    fitted on the window (one per draw and path)."""
+    draws = bt.posterior_draws(model)
+    data = model.data
     n, steps = draws.p0.shape[0], max(leads)
     drivers = None
     if draws.beta is not None:
@@ -45,7 +43,7 @@ def regime_model_draws(
     forecast = observable_forecast(
         data.months[-1],
         TransitionDraws(draws.alpha, draws.beta, draws.p0),
-        emissions_from_posterior(idata, data, config),
+        emissions_from_posterior(model),
         drivers,
         n_paths,
         seed,
@@ -64,10 +62,8 @@ def reference_forecasts(
 
 
 def agreement(
-    fast: xr.DataTree,
-    nuts: xr.DataTree,
-    data: ModelData,
-    config: ModelConfig,
+    fast: FittedModel,
+    nuts: FittedModel,
     observed6: np.ndarray,
     n_paths: int,
     seed: int,
@@ -79,8 +75,8 @@ def agreement(
     from models import proper_scores as ps
     from models.states import state_probabilities
 
-    a = state_probabilities(fast, data, config, max_draws=None).mean_filtered
-    b = state_probabilities(nuts, data, config, max_draws=500).mean_filtered
+    a = state_probabilities(fast, max_draws=None).mean_filtered
+    b = state_probabilities(nuts, max_draws=500).mean_filtered
     out: dict[str, float | None] = {
         "max_abs_filtered_diff": float(np.abs(a - b).max()),
         "max_abs_origin_diff": float(np.abs(a[-1] - b[-1]).max()),
@@ -92,10 +88,10 @@ def agreement(
     if seen.any():
         crps = [
             ps.crps(
-                regime_model_draws(idata, data, config, n_paths, seed, (6,))[0][seen],
+                regime_model_draws(model, n_paths, seed, (6,))[0][seen],
                 observed6[seen],
             )
-            for idata in (fast, _thinned(nuts, 500))
+            for model in (fast, nuts.with_posterior(_thinned(nuts.idata, 500)))
         ]
         out["crps6_fast"], out["crps6_nuts"] = float(crps[0].mean()), float(crps[1].mean())
         out["max_abs_crps6_diff"] = float(np.abs(crps[0] - crps[1]).max())

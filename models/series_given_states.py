@@ -42,7 +42,7 @@ from scipy import stats
 from models.config import ModelConfig
 from models.data import N_STATES, STATES
 from models.forward import forward_numpy
-from models.hmm import Prepared
+from models.prepared import Prepared
 from models.states import count_draws, log_emissions_numpy, log_transitions_numpy
 
 GIBBS_SWEEPS = 20  # from a random walk; intercepts and rho are correlated, the sd hardly

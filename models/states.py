@@ -4,7 +4,7 @@ Why after sampling and not as a Deterministic in the model: a (T, S) determinist
 stored for every draw and recomputed at every gradient step of NUTS; here it costs one batched
 forward-backward pass over the draws we keep. The transition and emission formulas mirror
 :mod:`models.hmm` (a test checks that the two give the same log-likelihood), and the data
-preparation is the model's own (:func:`models.hmm.prepare`).
+arrays are the fit's own (:class:`models.fitted.FittedModel`).
 
 The Monte Carlo stage starts each posterior draw from that draw's filtered probabilities of the
 last observed month, so per-draw arrays are returned, not only means.
@@ -17,10 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from models.config import ModelConfig
-from models.data import N_STATES, ModelData
+from models.data import N_STATES
+from models.fitted import FittedModel
 from models.forward import forward_numpy, smooth_numpy
-from models.hmm import Prepared, count_log_pmf, prepare
+from models.hmm import count_log_pmf
+from models.prepared import Prepared
 
 _CHUNK = 250  # draws per batch: bounds memory of the (draws, T, M, S) emission array
 
@@ -106,16 +107,9 @@ def _draws(posterior: xr.Dataset, name: str, keep: np.ndarray) -> np.ndarray:
     return values.reshape(-1, *values.shape[2:])[keep]
 
 
-def state_probabilities(
-    posterior: xr.Dataset | xr.DataTree,
-    data: ModelData,
-    config: ModelConfig,
-    max_draws: int | None = 1000,
-) -> StateProbabilities:
+def state_probabilities(model: FittedModel, max_draws: int | None = 1000) -> StateProbabilities:
     """Filtered and smoothed probabilities for (at most ``max_draws``, evenly spaced) draws."""
-    if isinstance(posterior, xr.DataTree):
-        posterior = posterior["posterior"].to_dataset()
-    prep = prepare(data, config)
+    posterior, prep, config = model.posterior, model.prepared, model.config
     n_draws = posterior.sizes["chain"] * posterior.sizes["draw"]
     count = n_draws if max_draws is None else min(n_draws, max_draws)
     keep = np.unique(np.linspace(0, n_draws - 1, count).round().astype(int))

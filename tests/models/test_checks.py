@@ -29,7 +29,7 @@ def prior(synthetic_data, fast_config):
 
 @pytest.fixture(scope="module")
 def checks(fitted, prior):
-    return predictive_checks(fitted.idata, fitted.data, fitted.config, draws=DRAWS, prior=prior)
+    return predictive_checks(fitted.model, draws=DRAWS, prior=prior)
 
 
 def test_path_statistics_count_completed_spells_only() -> None:
@@ -94,9 +94,9 @@ def test_series_coverage_near_nominal(checks) -> None:
 def test_log_density_is_in_data_units(fitted) -> None:
     # One draw: compare with the density built from mu_data / sigma_data (already in data
     # units) and that draw's smoothed probabilities, without the checks' standardisation.
-    one = predictive_checks(fitted.idata, fitted.data, fitted.config, draws=1)
+    one = predictive_checks(fitted.model, draws=1)
     posterior = fitted.idata["posterior"].to_dataset().isel(chain=[0], draw=[0])
-    weights = state_probabilities(posterior, fitted.data, fitted.config).smoothed[0]
+    weights = state_probabilities(fitted.model.with_posterior(posterior)).smoothed[0]
     mu, sigma = posterior["mu_data"].values[0, 0], posterior["sigma_data"].values[0, 0]
     y = fitted.data.series
     for m in range(y.shape[1]):
@@ -123,10 +123,10 @@ def test_frames_are_tidy(checks, fitted) -> None:
 
 
 def test_seeded_and_reproducible(fitted, checks, prior) -> None:
-    again = predictive_checks(fitted.idata, fitted.data, fitted.config, draws=DRAWS, prior=prior)
+    again = predictive_checks(fitted.model, draws=DRAWS, prior=prior)
     for name, frame in checks.to_frames().items():
         assert again.to_frames()[name].equals(frame), name
-    other = predictive_checks(fitted.idata, fitted.data, fitted.config, draws=DRAWS, seed=1)
+    other = predictive_checks(fitted.model, draws=DRAWS, seed=1)
     assert not np.array_equal(other.regimes.replicated, checks.regimes.replicated)
     assert other.to_frames()["ppc_series"].equals(checks.to_frames()["ppc_series"])
 

@@ -9,6 +9,7 @@ import pytest
 from models.config import ConfigError, ModelConfig, from_yaml
 from models.data import DataError
 from models.hmm import build_model
+from models.prepared import prepare
 from models.priors import Prior
 
 BASE = {"series": ["tension", "cooperation"], "drivers": ["W_US", "INTL"], "start": "2009-01"}
@@ -141,6 +142,6 @@ def test_config_not_matching_the_data_names_the_field(
 ) -> None:
     config = ModelConfig.from_dict(with_changes(**changes))
     with pytest.raises(DataError) as caught:
-        build_model(synthetic_data, config)
+        build_model(prepare(synthetic_data, config), config)
     assert str(caught.value).startswith(f"{field}:")
     assert name in str(caught.value)

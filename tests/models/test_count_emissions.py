@@ -12,8 +12,9 @@ from scipy import stats
 from models.config import ConfigError, ModelConfig
 from models.data import DataError, ModelData
 from models.forward import forward_numpy
-from models.hmm import build_model, prepare
+from models.hmm import build_model
 from models.initial_points import prior_initvals
+from models.prepared import prepare
 from models.simulate_data import SyntheticTruth, simulate_synthetic
 from models.states import log_emissions_numpy, log_transitions_numpy
 
@@ -49,7 +50,7 @@ def _evaluate(model, names, potential: bool = True):
 
 def test_potential_equals_numpy_mirror_with_counts(counted) -> None:
     data, config = counted
-    model = build_model(data, config)
+    model = build_model(prepare(data, config), config)
     names = ["alpha", "beta", "mu", "sigma", "confusion", "count_log_rate", "count_shape"]
     evaluate = _evaluate(model, names)
     prep = prepare(data, config)
@@ -91,7 +92,7 @@ def test_count_log_pmf_matches_scipy_and_skips_missing_months(counted) -> None:
 
 def test_identified_state_is_highest_by_the_least_ratio(counted) -> None:
     data, config = counted
-    model = build_model(data, config)
+    model = build_model(prepare(data, config), config)
     evaluate = _evaluate(model, ["count_rate"], potential=False)
     rng = np.random.default_rng(2)
     ratio = config.priors.count_min_ratio
@@ -106,7 +107,7 @@ def test_identified_state_is_highest_by_the_least_ratio(counted) -> None:
 
 
 def test_prior_starts_are_dispersed_and_respect_orderings(synthetic_data, fast_config) -> None:
-    model = build_model(synthetic_data, fast_config)
+    model = build_model(prepare(synthetic_data, fast_config), fast_config)
     starts = prior_initvals(model, 4, seed=5)
     tension = np.array([s["mu_tension"] for s in starts])
     assert np.all(np.diff(tension, axis=1) < 0)  # DC > SE > MC in every chain's start

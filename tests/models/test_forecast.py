@@ -19,6 +19,7 @@ from models.calendar_drivers import months_to_us_election
 from models.config import ModelConfig
 from models.data import STATES
 from models.drivers import KnownPart
+from models.fitted import FittedModel
 from models.forecast import (
     Grid,
     GridError,
@@ -31,7 +32,8 @@ from models.forecast import (
     simulate_shocks,
     thin_posterior,
 )
-from models.hmm import alpha_prior_mean, prepare
+from models.hmm import alpha_prior_mean
+from models.prepared import prepare
 from models.scenarios import ScenarioError, load_calendar, load_scenarios
 from models.simulate_data import SyntheticTruth, simulate_synthetic
 from models.states import state_probabilities
@@ -80,14 +82,16 @@ def scenarios():
 
 def test_inputs_keep_each_draws_parameters_together(synthetic) -> None:
     data, config, posterior = synthetic
-    inputs = forecast_inputs(posterior, data, config, max_draws=25)
+    inputs = forecast_inputs(FittedModel.of(posterior, data, config), max_draws=25)
     thinned = thin_posterior(posterior, 25)
     assert inputs.n_draws == 25 and inputs.p0.shape == (25, 3)
     flat_alpha = posterior["alpha"].values.reshape(60, 3, 2)
     keep = np.unique(np.linspace(0, 59, 25).round().astype(int))
     np.testing.assert_array_equal(inputs.alpha, flat_alpha[keep])
     np.testing.assert_array_equal(inputs.beta, posterior["beta"].values.reshape(60, 4, 2)[keep])
-    expected = state_probabilities(thinned, data, config, max_draws=None).filtered[:, -1]
+    expected = state_probabilities(FittedModel.of(thinned, data, config), max_draws=None).filtered[
+        :, -1
+    ]
     np.testing.assert_allclose(inputs.p0, expected)
     np.testing.assert_allclose(inputs.p0.sum(axis=1), 1.0)
     assert inputs.drivers.names == ("W_US", "W_CN", "INTL")
@@ -98,7 +102,7 @@ def test_inputs_keep_each_draws_parameters_together(synthetic) -> None:
 def test_forecast_is_seeded_and_reaches_the_horizon(synthetic, scenarios) -> None:
     data, config, posterior = synthetic
     chosen = [scenarios[0]["baseline"], scenarios[0]["grand_bargain"]]
-    args = (posterior, data, config, chosen, scenarios[1])
+    args = (FittedModel.of(posterior, data, config), chosen, scenarios[1])
     first = forecast(*args, n_paths=200, seed=5, max_draws=20)
     again = forecast(*args, n_paths=200, seed=5, max_draws=20)
     other = forecast(*args, n_paths=200, seed=6, max_draws=20)
@@ -121,7 +125,8 @@ def test_forecast_is_seeded_and_reaches_the_horizon(synthetic, scenarios) -> Non
 def test_a_bad_horizon_is_refused(synthetic, scenarios, horizon: str, message: str) -> None:
     data, config, posterior = synthetic
     with pytest.raises(ValueError, match=message):
-        forecast(posterior, data, config, [scenarios[0]["baseline"]], scenarios[1], horizon)
+        model = FittedModel.of(posterior, data, config)
+        forecast(model, [scenarios[0]["baseline"]], scenarios[1], horizon)
 
 
 def _sawtooth(data) -> KnownPart:
@@ -146,8 +151,10 @@ def test_known_parts_are_projected_not_simulated(synthetic, scenarios) -> None:
     drivers = data.drivers.copy()
     drivers[:, 0] += part.history
     with_countdown = replace(data, drivers=drivers)
-    plain = forecast_inputs(posterior, data, config, max_draws=10)
-    known = forecast_inputs(posterior, with_countdown, config, max_draws=10, known=(part,))
+    plain = forecast_inputs(FittedModel.of(posterior, data, config), max_draws=10)
+    known = forecast_inputs(
+        FittedModel.of(posterior, with_countdown, config), max_draws=10, known=(part,)
+    )
     # the AR(1) is fitted on the driver without its known part: exactly the plain fit
     for field in ("mean", "phi", "sigma", "last"):
         np.testing.assert_allclose(getattr(known.drivers, field), getattr(plain.drivers, field))
@@ -173,12 +180,12 @@ def test_a_known_part_from_another_panel_is_refused(synthetic) -> None:
     data, config, posterior = synthetic
     part = replace(_sawtooth(data), last_month=np.datetime64("2026-07", "M"))
     with pytest.raises(ValueError, match="known: W_US's months_to_us_election ends 2026-07"):
-        forecast_inputs(posterior, data, config, max_draws=10, known=(part,))
+        forecast_inputs(FittedModel.of(posterior, data, config), max_draws=10, known=(part,))
 
 
 def test_prior_only_inputs_change_only_the_transition_parameters(synthetic, scenarios) -> None:
     data, config, posterior = synthetic
-    inputs = forecast_inputs(posterior, data, config, max_draws=60)
+    inputs = forecast_inputs(FittedModel.of(posterior, data, config), max_draws=60)
     prior = prior_only(inputs, config, seed=8)
     assert prior.drivers is inputs.drivers and prior.p0 is inputs.p0
     assert prior.alpha.shape == inputs.alpha.shape and prior.beta.shape == inputs.beta.shape

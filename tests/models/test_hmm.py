@@ -9,7 +9,8 @@ import pytest
 from models.config import ModelConfig
 from models.data import ModelData
 from models.forward import forward_numpy
-from models.hmm import alpha_prior_mean, build_model, initial_means, prepare
+from models.hmm import alpha_prior_mean, build_model, initial_means
+from models.prepared import prepare
 from models.states import log_emissions_numpy, log_transitions_numpy
 
 
@@ -20,7 +21,7 @@ def random_point(model, seed: int) -> dict:
 
 
 def test_potential_equals_numpy_mirror(synthetic_data, fast_config) -> None:
-    model = build_model(synthetic_data, fast_config)
+    model = build_model(prepare(synthetic_data, fast_config), fast_config)
     names = ["alpha", "beta", "mu", "sigma", "confusion"]
     outs = model.replace_rvs_by_values([model.potentials[0], *(model[n] for n in names)])
     evaluate = model.compile_fn(outs, inputs=model.value_vars, mode="JAX", on_unused_input="ignore")
@@ -37,7 +38,7 @@ def test_potential_equals_numpy_mirror(synthetic_data, fast_config) -> None:
 
 
 def test_tension_means_ordered_and_start_from_data(synthetic_data, fast_config) -> None:
-    model = build_model(synthetic_data, fast_config)
+    model = build_model(prepare(synthetic_data, fast_config), fast_config)
     (mu_values,) = model.replace_rvs_by_values([model["mu"]])
     evaluate = model.compile_fn(
         mu_values, inputs=model.value_vars, mode="JAX", on_unused_input="ignore"
@@ -86,16 +87,17 @@ def test_no_labels_no_drivers_builds_homogeneous_model(synthetic_data) -> None:
         np.full(synthetic_data.n_months, -1),
     )
     config = ModelConfig(series=("tension",), drivers=(), start="2009-01")
-    model = build_model(unlabelled, config)
+    model = build_model(prepare(unlabelled, config), config)
     names = {rv.name for rv in model.free_RVs}
     assert names == {"alpha", "mu_tension", "sigma_series"}
-    per_state = build_model(unlabelled, config.model_copy(update={"emission_sd": "per_state"}))
+    per_state_config = config.model_copy(update={"emission_sd": "per_state"})
+    per_state = build_model(prepare(unlabelled, per_state_config), per_state_config)
     assert {rv.name for rv in per_state.free_RVs} == {"alpha", "mu_tension", "sigma"}
 
 
 def test_shared_emission_sd_is_the_same_in_every_state(synthetic_data) -> None:
     config = ModelConfig(series=("tension", "cooperation"), drivers=(), start="2009-01")
-    model = build_model(synthetic_data, config)
+    model = build_model(prepare(synthetic_data, config), config)
     (sigma,) = model.replace_rvs_by_values([model["sigma"]])
     sigma = sigma.eval({model.rvs_to_values[model["sigma_series"]]: np.log([0.3, 0.7])})
     np.testing.assert_allclose(sigma, [[0.3] * 3, [0.7] * 3])

@@ -20,11 +20,11 @@ def _first(data: ModelData, n: int) -> ModelData:
 def test_laplace_agrees_with_nuts_on_the_regimes(fitted, synthetic_data, fast_config) -> None:
     fast = fit_laplace(synthetic_data, fast_config, n_draws=200, seed=1)
     assert fast.converged and fast.floored == 0
-    a = state_probabilities(fast.idata, fast.data, fast_config).mean_filtered
-    b = state_probabilities(fitted.idata, fitted.data, fast_config).mean_filtered
+    a = state_probabilities(fast.model).mean_filtered
+    b = state_probabilities(fitted.model).mean_filtered
     # measured 0.06 at most (a month where the regime is in doubt), 0.001 on average
     assert np.abs(a - b).max() < 0.15 and np.abs(a - b).mean() < 0.01
-    post = fast.idata["posterior"]
+    post = fast.model.idata["posterior"]
     nuts_mu = fitted.idata["posterior"]["mu_data"].mean(("chain", "draw")).values
     np.testing.assert_allclose(post["mu_data"].mean(("chain", "draw")).values, nuts_mu, atol=0.1)
 
@@ -34,6 +34,6 @@ def test_padding_leaves_the_mode_unchanged(synthetic_data, fast_config) -> None:
     plain = fit_laplace(short, fast_config, n_draws=20, seed=2)
     padded = fit_laplace(short, fast_config, n_draws=20, seed=2, pad_to=240)
     np.testing.assert_allclose(padded.mode, plain.mode, atol=1e-5)
-    assert padded.data.n_months == 200  # what downstream reads is the origin's own window
+    assert padded.model.data.n_months == 200  # what downstream reads is the origin's own window
     warm = fit_laplace(short, fast_config, n_draws=20, seed=2, warm_start=plain.mode)
     assert warm.iterations < plain.iterations

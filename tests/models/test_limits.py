@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from models.driver_paths import DriverLayout, fit_ar1
+from models.fitted import FittedModel
 from models.forecast import (
     CEILING_POINTS,
     LATEST_HORIZON,
@@ -54,7 +55,7 @@ def test_the_estimate_covers_what_simulate_allocates(method: str) -> None:
 
 def test_a_huge_number_of_paths_is_refused_with_what_it_would_need(synthetic) -> None:  # noqa: F811
     data, config, posterior = synthetic
-    inputs = forecast_inputs(posterior, data, config, max_draws=60)
+    inputs = forecast_inputs(FittedModel.of(posterior, data, config), max_draws=60)
     with pytest.raises(MemoryBudgetError) as caught:
         check_memory(inputs, "2029-01", 10**12, 4 * 2**30, setting="WINSET_MEMORY_MB")
     message = str(caught.value)

@@ -79,7 +79,7 @@ def test_ar1_draws_run_from_the_last_value_along_the_path() -> None:
 
 
 def test_emissions_read_the_fits_standardisation(fitted, synthetic_data, fast_config) -> None:
-    emissions = emissions_from_posterior(fitted.idata, fitted.data, fast_config)
+    emissions = emissions_from_posterior(fitted.model)
     post = fitted.idata["posterior"].to_dataset()
     mu_data = post["mu_data"].values.reshape(-1, *post["mu_data"].shape[2:])
     assert [e.name for e in emissions] == list(synthetic_data.series_names)

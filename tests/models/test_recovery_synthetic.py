@@ -111,8 +111,8 @@ def test_count_rates_found_including_an_order_nothing_imposes(recovery) -> None:
 
 
 def test_regimes_recovered_from_smoothed_probabilities(recovery) -> None:
-    result, truth, config = recovery
-    probs = state_probabilities(result.idata, result.data, config)
+    result, truth, _ = recovery
+    probs = state_probabilities(result.model)
     accuracy = float((probs.most_likely() == truth.states).mean())
     assert accuracy >= 0.95, f"only {accuracy:.1%} of months in the right regime"
     # the synthetic path really switches, so this is not a one-regime trivial fit

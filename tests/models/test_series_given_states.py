@@ -11,7 +11,8 @@ import xarray as xr
 
 from models.config import ConfigError, ModelConfig
 from models.data import STATES, ModelData
-from models.hmm import prepare
+from models.fitted import FittedModel
+from models.prepared import prepare
 from models.series_given_states import ar1_parameters, sample_paths, with_series_given_states
 from models.simulate_data import SyntheticTruth, simulate_synthetic
 from models.states import state_probabilities
@@ -93,8 +94,8 @@ def test_series_never_move_the_pathways(cut) -> None:
         data.counts,
         data.count_names,
     )
-    a = state_probabilities(idata, data, config, max_draws=20).smoothed
-    b = state_probabilities(idata, scrambled, config, max_draws=20).smoothed
+    a = state_probabilities(FittedModel.of(idata, data, config), max_draws=20).smoothed
+    b = state_probabilities(FittedModel.of(idata, scrambled, config), max_draws=20).smoothed
     np.testing.assert_array_equal(a, b)
 
 

@@ -8,7 +8,7 @@ from models.states import state_probabilities
 
 
 def test_per_draw_probabilities_are_distributions(fitted) -> None:
-    probs = state_probabilities(fitted.idata, fitted.data, fitted.config, max_draws=100)
+    probs = state_probabilities(fitted.model, max_draws=100)
     n_months = fitted.data.n_months
     assert probs.filtered.shape == probs.smoothed.shape == (100, n_months, 3)
     for arr in (probs.filtered, probs.smoothed):
@@ -21,5 +21,5 @@ def test_per_draw_probabilities_are_distributions(fitted) -> None:
 
 
 def test_all_draws_when_unthinned(fitted) -> None:
-    probs = state_probabilities(fitted.idata, fitted.data, fitted.config, max_draws=None)
+    probs = state_probabilities(fitted.model, max_draws=None)
     assert probs.filtered.shape[0] == fitted.config.sampler.chains * fitted.config.sampler.draws
