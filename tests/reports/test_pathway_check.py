@@ -86,7 +86,11 @@ def test_a_prior_determined_headline_says_so_with_the_range(
     )
     assert "prior-determined</h2>" not in render_html(calm)
     assert "Not prior-determined" in render_html(calm)
-    assert "prior-determined" not in render_html(rendering_data)
+    unswept = render_html(rendering_data)
+    assert "prior-determined" not in unswept
+    assert "No prior sweep has been run on this fit" in unswept
+    assert "No prior sweep has been run on this fit" not in render_html(full_rendering_data)
+    assert "No prior sweep has been run" in render_markdown(rendering_data)
 
 
 def test_months_per_year_add_up(full_rendering_data: ReportData) -> None:
