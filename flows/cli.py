@@ -378,6 +378,13 @@ def run(
     base_url: BaseUrlOption = None,
     db: DbOption = None,
     verbose: VerboseOption = False,
+    prior_sweep: Annotated[
+        bool,
+        typer.Option(
+            help="Before publishing a new fit, run data/sweeps/prior_determined.yaml (8 fast "
+            "refits, about 4 minutes) so the headline says whether the priors set it."
+        ),
+    ] = True,
 ) -> None:
     """The main job: ingest, build the panel, fit (if needed), forecast and publish the report."""
     if base_url and not live:
@@ -387,9 +394,10 @@ def run(
     from flows.pipeline import pipeline
 
     options = LiveOptions(base_urls=_parse_base_urls(base_url or [])) if live else None
+    sweep_file = settings.data_dir() / "sweeps" / "prior_determined.yaml"
     result = _run(
         "Running the pipeline", pipeline, db_path=db, config_path=config, fast=fast,
-        live=options,
+        live=options, prior_sweep=sweep_file if prior_sweep else None,
     )  # fmt: skip
     out.print(result.describe(), highlight=False, soft_wrap=True)
     _print_status(db)

@@ -11,6 +11,12 @@ their publishers and a source that fails does not stop the run: it keeps its las
 and is reported stale. A run with too many stale sources, or a stale key source
 (``flows.refresh``), is still fitted, forecast and published, marked as such, but never
 becomes ``latest``.
+
+With ``prior_sweep`` (``winset run`` and the monthly deployment pass
+``data/sweeps/prior_determined.yaml``) a fit that has no prior sweep yet gets one before the
+report is published, so the report's headline says whether the priors alone would move
+P(DC) by more than 10 points; a reused fit keeps its sweep. Fast fits are never swept: they
+never become ``latest``.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from flows.ledger import Resolutions, resolve_due
 from flows.panel import TABLES, Panel, build_panel, frame_hash
 from flows.publish import PublishRecord, publish
 from flows.refresh import read_staleness
+from flows.sweep import SweepRecord, sweep
 from flows.warehouse import IngestSummary, connect, read_tables, replace_tables
 from reports import Staleness
 
@@ -45,6 +52,7 @@ class PipelineResult:
     report: PublishRecord | None
     staleness: Staleness = field(default_factory=Staleness)
     resolved: Resolutions | None = None  # ledger entries the new data resolved
+    prior_sweep: SweepRecord | None = None  # None when not asked for or already swept
 
     @property
     def healthy(self) -> bool:
@@ -73,6 +81,8 @@ class PipelineResult:
             lines.append(self.fit.describe())
         if self.forecast is not None:
             lines.append(self.forecast.describe())
+        if self.prior_sweep is not None:
+            lines.append(self.prior_sweep.describe())
         for stale in self.staleness.sources:
             since = f"{stale.since:%Y-%m-%d %H:%M} UTC" if stale.since else "never refreshed"
             lines.append(f"Stale: {stale.source} (last good refresh: {since}): {stale.error}")
@@ -107,6 +117,16 @@ def reusable_fit(db_path: Path, config_hash: str, panel_hash: str) -> str | None
     return rows[0][0] if rows else None
 
 
+def has_prior_sweep(db_path: Path, model_run_id: str) -> bool:
+    """Whether a sweep with prior axes has already been stored for this fit."""
+    with connect(db_path, read_only=True) as con:
+        found = con.execute(
+            "SELECT count(*) FROM sweeps WHERE model_run_id = ? AND prior_determined IS NOT NULL",
+            [model_run_id],
+        ).fetchone()
+    return bool(found and found[0])
+
+
 @flow(name="pipeline")
 def pipeline(
     db_path: Path | None = None,
@@ -115,6 +135,8 @@ def pipeline(
     n_paths: int = 1000,
     reports_dir: Path | None = None,
     live: LiveOptions | None = None,
+    prior_sweep: Path | None = None,
+    prior_sweep_sampling: Path | None = None,
 ) -> PipelineResult:
     """Ingest (bundled or live), refresh the panel, fit if needed, forecast and publish.
 
@@ -129,6 +151,10 @@ def pipeline(
         reports_dir: Where reports go (default: ``var/reports``).
         live: Download from the publishers with these options (base URLs, timeouts,
             retries); a source that fails keeps its last good rows and is reported stale.
+        prior_sweep: A sweep file with prior axes, run on a (non-fast) fit that has none yet,
+            before publishing.
+        prior_sweep_sampling: A model config whose sampler and gate the sweep's refits use
+            instead of fast mode (tests).
     """
     db_path = Path(db_path or settings.warehouse_path())
     summary = ingest(db_path=db_path, live=live, keep_going=live is not None)
@@ -147,5 +173,13 @@ def pipeline(
             return PipelineResult(summary, panel, record, None, None, None, stale, resolved)
     model_run = reused or record.run_id
     forecasted = forecast(db_path=db_path, n_paths=n_paths, model_run_id=model_run)
+    swept = None
+    if prior_sweep is not None and not fast and not has_prior_sweep(db_path, model_run):
+        swept = sweep(
+            prior_sweep, db_path=db_path, model_run_id=model_run,
+            refit_sampling=prior_sweep_sampling,
+        )  # fmt: skip
     report = publish(db_path=db_path, forecast_run_id=forecasted.run_id, reports_dir=reports_dir)
-    return PipelineResult(summary, panel, record, reused, forecasted, report, stale, resolved)
+    return PipelineResult(
+        summary, panel, record, reused, forecasted, report, stale, resolved, swept
+    )

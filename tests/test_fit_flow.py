@@ -49,7 +49,8 @@ def cli(*args: str) -> tuple[int, str, str]:
 def ran(tmp_path_factory: pytest.TempPathFactory) -> dict:
     folder = tmp_path_factory.mktemp("run")
     db, config = folder / "w.duckdb", config_file(folder)
-    code, out, err = cli("run", "--config", str(config), "--db", str(db))
+    # the prior-sweep step (8 refits) is tested with test-sized refits in test_pipeline_flow
+    code, out, err = cli("run", "--config", str(config), "--db", str(db), "--no-prior-sweep")
     with connect(db, read_only=True) as con:
         runs = con.sql("SELECT * FROM model_runs").pl()
         regimes = con.sql("SELECT * FROM regime_probabilities").pl()

@@ -86,17 +86,36 @@ def world(fitted_db: dict, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         yield World(folder, db, fitted_db["config"], var / "reports", var / "posteriors")
 
 
-def run_pipeline(world: World, config: Path | None = None) -> tuple[UUID, PipelineResult]:
+# A prior sweep of one prior axis, two refits with the tiny config's sampling.
+PRIOR_SWEEP = {
+    "description": "Test-sized prior sweep: the stickiness at two values.",
+    "base_scenario": "baseline",
+    "n_paths": 20,
+    "max_draws": 20,
+    "seed": 7,
+    "horizon": "2029-01",
+    "parameters": {"priors.stay_logit": {"values": [1.5, 4.0]}},
+}
+
+
+def run_pipeline(
+    world: World, config: Path | None = None, prior_sweep: bool = False
+) -> tuple[UUID, PipelineResult]:
+    grid = None
+    if prior_sweep:
+        grid = world.folder / "prior_sweep.yaml"
+        grid.write_text(yaml.safe_dump(PRIOR_SWEEP))
     state = pipeline(
         db_path=world.db, config_path=config or world.config, n_paths=50,
-        reports_dir=world.reports, return_state=True,
+        reports_dir=world.reports, prior_sweep=grid, prior_sweep_sampling=world.config,
+        return_state=True,
     )  # fmt: skip
     return state.state_details.flow_run_id, state.result()
 
 
-def count(db: Path, table: str) -> int:
+def count(db: Path, table: str, where: str = "true") -> int:
     with connect(db, read_only=True) as con:
-        return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        return con.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchone()[0]
 
 
 def artifacts(flow_run_id: UUID) -> dict[str, Artifact]:
@@ -125,19 +144,37 @@ def artifacts(flow_run_id: UUID) -> dict[str, Artifact]:
 
 @pytest.fixture(scope="module")
 def first(world: World) -> dict:
-    fits_before = count(world.db, "model_runs")
-    run_id, result = run_pipeline(world)
-    fits_after = count(world.db, "model_runs")
+    fits_before = count(world.db, "model_runs", "purpose = 'fit'")
+    run_id, result = run_pipeline(world, prior_sweep=True)
+    fits_after = count(world.db, "model_runs", "purpose = 'fit'")
     return {"flow_run_id": run_id, "result": result, "before": fits_before, "after": fits_after}
 
 
 @pytest.fixture(scope="module")
 def second(world: World, first: dict) -> dict:
-    _, result = run_pipeline(world)
-    return {"result": result, "after": count(world.db, "model_runs")}
+    _, result = run_pipeline(world, prior_sweep=True)
+    return {"result": result, "after": count(world.db, "model_runs", "purpose = 'fit'")}
 
 
 # ------------------------------------------------------------------ (a) hostile text, artifacts
+
+
+def test_a_fit_without_a_prior_sweep_gets_one_before_its_report(
+    world: World, first: dict, second: dict
+) -> None:
+    result = first["result"]
+    swept = result.prior_sweep
+    assert swept is not None and swept.model_run_id == (result.reused_fit or result.fit.run_id)
+    assert len(swept.refits) == 2 and "Sweep sweep-" in result.describe()
+    with connect(world.db, read_only=True) as con:
+        [(determined,)] = con.execute(
+            "SELECT prior_determined FROM sweeps WHERE sweep_id = ?", [swept.sweep_id]
+        ).fetchall()
+    html = (result.report.folder / "report.html").read_text()
+    assert 'id="prior-spread"' in html and "No prior sweep has been run" not in html
+    assert ("prior-determined</h2>" in html) is determined
+    # the second run reuses the fit, and the fit keeps its sweep
+    assert second["result"].reused_fit and second["result"].prior_sweep is None
 
 
 def test_a_hostile_scenario_title_is_escaped_in_the_report(first: dict) -> None:
@@ -245,7 +282,7 @@ def test_a_second_run_on_unchanged_data_reuses_the_posterior(first: dict, second
     assert one.fit is None and two.fit is None
     assert one.reused_fit is not None
     assert two.reused_fit == one.reused_fit
-    assert first["before"] == first["after"] == second["after"]  # no new model_runs row
+    assert first["before"] == first["after"] == second["after"]  # no new fit
     assert two.report.run_id != one.report.run_id  # forecast and published again
     assert two.report.latest.resolve() == two.report.folder.resolve()
 
@@ -284,7 +321,7 @@ def test_an_unhealthy_fit_is_recorded_and_does_not_replace_latest(
             "SELECT healthy, problems FROM model_runs WHERE run_id = ?", [result.fit.run_id]
         ).fetchall()
     assert healthy is False and "min bulk ESS" in problems
-    assert count(world.db, "model_runs") == second["after"] + 1
+    assert count(world.db, "model_runs", "purpose = 'fit'") == second["after"] + 1
     assert count(world.db, "reports") == unhealthy["reports_before"]
     assert (world.reports / "latest").resolve() == second["result"].report.folder.resolve()
 

@@ -65,6 +65,7 @@ def scheduled_run(world: World) -> tuple[UUID, PipelineResult]:
     overrides = {"db_path": world.db, "config_path": world.config}
     parameters = default_parameters(spec, flow, overrides, {"*": world.server.url})
     parameters["live"]["retry_delay"] = 0  # a 503 is retried as scheduled, without the wait
+    parameters["prior_sweep"] = None  # the prior-sweep step is tested in test_pipeline_flow
     state = flow(**parameters, n_paths=50, reports_dir=world.reports, return_state=True)
     return state.state_details.flow_run_id, state.result()
 

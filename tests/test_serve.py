@@ -38,6 +38,9 @@ PROJECT_WAREHOUSE = PROJECT_FILE.parent / "var" / "winset.duckdb"
 DECLARED = {d["name"]: d for d in yaml.safe_load(PROJECT_FILE.read_text())["deployments"]}
 
 
+PRIOR_SWEEP = "data/sweeps/prior_determined.yaml"
+
+
 def test_prefect_yaml_declares_the_three_schedules() -> None:
     specs = {s.name: s for s in read_project(PROJECT_FILE)}
     assert specs.keys() == {"monthly-pipeline", "weekly-ingest", "gdelt-backfill"}
@@ -80,7 +83,9 @@ def test_config_goes_only_to_the_flow_that_takes_it(
     monkeypatch.chdir(tmp_path)
     config = tmp_path / "model.yaml"
     served = {s.spec.name: s.deployment for s in prepare(PROJECT_FILE, config_path=config)}
-    assert served["monthly-pipeline"].parameters == {"live": {}, "config_path": str(config)}
+    assert served["monthly-pipeline"].parameters == {
+        "live": {}, "config_path": str(config), "prior_sweep": PRIOR_SWEEP
+    }  # fmt: skip
     assert served["weekly-ingest"].parameters == {"live": {}, "keep_going": True}
     assert served["gdelt-backfill"].parameters == DECLARED["gdelt-backfill"]["parameters"]
 
@@ -91,7 +96,9 @@ def test_scheduled_runs_download_and_base_urls_point_them_at_a_mirror(
     monkeypatch.chdir(tmp_path)
     urls = {"*": "https://mirror.example/winset", "fred": "https://fred.example"}
     served = {s.spec.name: s.deployment for s in prepare(PROJECT_FILE, base_urls=urls)}
-    assert served["monthly-pipeline"].parameters == {"live": {"base_urls": urls}}
+    assert served["monthly-pipeline"].parameters == {
+        "live": {"base_urls": urls}, "prior_sweep": PRIOR_SWEEP
+    }  # fmt: skip
     assert served["weekly-ingest"].parameters == {"live": {"base_urls": urls}, "keep_going": True}
     assert served["gdelt-backfill"].parameters["live"] == {"base_urls": urls}
 
