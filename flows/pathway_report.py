@@ -102,6 +102,18 @@ def prior_spread(con, model_run_id: str, horizon: dt.date) -> PriorSpread | None
     for row in rows.iter_rows(named=True):
         swept = dt.date.fromisoformat(f"{json.loads(row['grid_json'])['horizon']}-01")
         if swept == horizon:
+            [(refits, invalid)] = con.execute(
+                "SELECT count(*), count(*) FILTER (WHERE NOT m.valid) FROM (SELECT DISTINCT "
+                "refit_model_run_id FROM sweep_results WHERE sweep_id = ? AND from_refit) r "
+                "JOIN model_runs m ON m.run_id = r.refit_model_run_id",
+                [row["sweep_id"]],
+            ).fetchall()
+            [(valid_low, valid_high)] = con.execute(
+                "SELECT min(r.mean), max(r.mean) FROM sweep_results r JOIN model_runs m "
+                "ON m.run_id = r.refit_model_run_id WHERE r.sweep_id = ? AND r.refit_healthy "
+                "AND m.valid AND r.measure = 'pathway_at_horizon' AND r.pathway = 'DC'",
+                [row["sweep_id"]],
+            ).fetchall()
             return PriorSpread(
                 sweep_id=row["sweep_id"],
                 horizon=swept,
@@ -109,6 +121,10 @@ def prior_spread(con, model_run_id: str, horizon: dt.date) -> PriorSpread | None
                 high=row["dc_at_horizon_max"],
                 threshold=PRIOR_DETERMINED_SPREAD,
                 prior_determined=bool(row["prior_determined"]),
+                refits=refits,
+                invalid_refits=invalid,
+                valid_low=valid_low,
+                valid_high=valid_high,
             )
     return None
 

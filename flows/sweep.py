@@ -124,9 +124,16 @@ class Refit:
     problems: str
     posterior_path: Path
     reused: bool  # an identical fit (config and data hash) was already recorded
+    # The validity gate (models/validity.py): under some priors the states stop being the
+    # essay's pathways, and that refit's P(DC) is then not the headline's quantity. Its points
+    # are kept (the sweep asks how far the priors move the number) and it is named.
+    valid: bool | None = None  # None: not measured
+    validity_problems: str = ""
 
     def describe(self) -> str:
         status = "healthy" if self.healthy else f"UNHEALTHY ({self.problems}): points flagged"
+        if self.valid is False:
+            status += f"; NOT VALID ({self.validity_problems})"
         again = ", reused" if self.reused else ""
         return f"  {describe_setting(self.setting)}: {self.model_run_id} {status}{again}"
 
@@ -160,10 +167,12 @@ class SweepRecord:
         if self.refits:
             modes = sorted({r.mode for r in self.refits})
             unhealthy = sum(not r.healthy for r in self.refits)
+            invalid = sum(r.valid is False for r in self.refits)
             lines.append(
                 f"Prior-axis points come from {len(self.refits)} {'/'.join(modes)} refits "
                 f"({'; '.join(REFIT_MODES[m] for m in modes)}), not from that fit; "
-                f"{unhealthy} failed the health gate:"
+                f"{unhealthy} failed the health gate, {invalid} the validity gate (their "
+                "states are not the essay's pathways):"
             )
             lines.extend(r.describe() for r in self.refits)
         if self.dc_range is None:
@@ -278,6 +287,8 @@ def refit(db_path: Path, setting: Setting, config, data_hash: str, mode: str) ->
         found["problems"],
         Path(found["posterior_path"]),
         reused,
+        found.get("valid"),
+        found.get("validity_problems") or "",
     )
 
 

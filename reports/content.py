@@ -284,6 +284,10 @@ class PriorSpread:
     high: float
     threshold: float
     prior_determined: bool
+    refits: int = 0  # the refits behind the range
+    invalid_refits: int = 0  # of them, those whose states are not the essay's pathways
+    valid_low: float | None = None  # the range over the healthy refits that are also valid
+    valid_high: float | None = None
 
 
 @dataclass(frozen=True)

@@ -194,3 +194,15 @@ def test_the_bundled_prior_sweep_marks_the_headline(
     headline = html[html.index('id="headline-title"') : html.index('class="cards"')]
     assert escape(f"ranges {pct(low)}–{pct(high)} across the prior sweep") in headline
     assert (": prior-determined</h2>" in headline) is stored["prior_determined"]
+    # each refit's validity, as model_runs recorded it, is named in the sweep and the report
+    with connect(db, read_only=True) as con:
+        validity = dict(
+            con.execute(
+                "SELECT run_id, valid FROM model_runs WHERE run_id IN (?, ?)",
+                [r.model_run_id for r in record.refits],
+            ).fetchall()
+        )
+    assert [r.valid for r in record.refits] == [validity[r.model_run_id] for r in record.refits]
+    invalid = sum(v is False for v in validity.values())
+    assert f"{invalid} the validity gate" in record.describe()
+    assert (f"{invalid} of its 2 refits fail the validity gate" in headline) is (invalid > 0)

@@ -86,6 +86,16 @@ def test_a_prior_determined_headline_says_so_with_the_range(
     )
     assert "prior-determined</h2>" not in render_html(calm)
     assert "Not prior-determined" in render_html(calm)
+    assert "fail the validity gate: under those priors" not in render_html(calm)
+    shaky = replace(full_rendering_data, prior_spread=replace(spread, refits=8, invalid_refits=4))
+    assert "4 of its 8 refits fail the validity gate" in render_html(shaky)
+    assert "no refit is both healthy and valid." in render_html(shaky)
+    assert "4 of the prior sweep's 8 refits fail the validity gate" in render_markdown(shaky)
+    ranged = replace(
+        shaky, prior_spread=replace(shaky.prior_spread, valid_low=0.24, valid_high=0.27)
+    )
+    assert "across the healthy, valid refits P(DC) ranges 24%–27%." in render_html(ranged)
+    assert "across the healthy, valid refits P(DC) ranges 24%–27%." in render_markdown(ranged)
     unswept = render_html(rendering_data)
     assert "prior-determined" not in unswept
     assert "No prior sweep has been run on this fit" in unswept
