@@ -43,6 +43,7 @@ from models.data import NO_LABEL, STATES  # noqa: E402
 from models.drivers import model_data  # noqa: E402
 from models.fit import fit  # noqa: E402
 from models.pathway_rules import agreement, classify, load_rules  # noqa: E402
+from models.prepared import fitted_data  # noqa: E402
 from models.states import state_probabilities  # noqa: E402
 from models.validity import most_likely_path  # noqa: E402
 
@@ -73,7 +74,7 @@ def main() -> None:
     data, _ = model_data(
         panel, config.series, config.drivers, start, None, config.composites, tuple(config.counts)
     )
-    data = data.select(config.series, config.drivers, config.start_month, tuple(config.counts))
+    data = fitted_data(data, config)
     rules = classify(panel, load_rules(settings.pathway_rules_path()))
     years = data.months.astype("datetime64[Y]").astype(int) + 1970
     labelled = data.labels != NO_LABEL

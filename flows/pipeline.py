@@ -21,6 +21,7 @@ never become ``latest``.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from flows.ingest import LiveOptions, ingest
 from flows.kept_fits import record_kept
 from flows.ledger import Resolutions, resolve_due
 from flows.panel import TABLES, Panel, build_panel, frame_hash
+from flows.pathway_report import prior_spread
 from flows.publish import PublishRecord, publish
 from flows.refresh import read_staleness
 from flows.sweep import SweepRecord, sweep
@@ -117,14 +119,11 @@ def reusable_fit(db_path: Path, config_hash: str, panel_hash: str) -> str | None
     return rows[0][0] if rows else None
 
 
-def has_prior_sweep(db_path: Path, model_run_id: str) -> bool:
-    """Whether a sweep with prior axes has already been stored for this fit."""
+def _swept(db_path: Path, model_run_id: str, horizon: str) -> bool:
+    """Whether the report of this fit would already show a prior sweep's verdict."""
     with connect(db_path, read_only=True) as con:
-        found = con.execute(
-            "SELECT count(*) FROM sweeps WHERE model_run_id = ? AND prior_determined IS NOT NULL",
-            [model_run_id],
-        ).fetchone()
-    return bool(found and found[0])
+        found = prior_spread(con, model_run_id, dt.date.fromisoformat(f"{horizon}-01"))
+    return found is not None
 
 
 @flow(name="pipeline")
@@ -174,7 +173,7 @@ def pipeline(
     model_run = reused or record.run_id
     forecasted = forecast(db_path=db_path, n_paths=n_paths, model_run_id=model_run)
     swept = None
-    if prior_sweep is not None and not fast and not has_prior_sweep(db_path, model_run):
+    if prior_sweep is not None and not fast and not _swept(db_path, model_run, forecasted.horizon):
         swept = sweep(
             prior_sweep, db_path=db_path, model_run_id=model_run,
             refit_sampling=prior_sweep_sampling,

@@ -37,7 +37,6 @@ import xarray as xr
 from scipy import special
 
 from models.data import N_STATES, STATES
-from models.diagnostics import SAMPLE_DIMS
 from models.fit import PriorPredictive
 from models.fitted import FittedModel
 from models.prepared import Prepared
@@ -233,15 +232,6 @@ class PredictiveChecks:
         return {**out, **self.labels.summary()}
 
 
-def _thin(post: xr.Dataset, draws: int) -> xr.Dataset:
-    """At most ``draws`` evenly spaced draws, as one chain (state_probabilities' layout)."""
-    total = post.sizes["chain"] * post.sizes["draw"]
-    keep = np.unique(np.linspace(0, total - 1, min(total, draws)).round().astype(int))
-    flat = post.stack(sample=SAMPLE_DIMS).isel(sample=keep)
-    flat = flat.drop_vars(["sample", *SAMPLE_DIMS]).rename({"sample": "draw"})
-    return flat.expand_dims("chain").transpose("chain", "draw", ...)
-
-
 def mixture_quantiles(
     weights: np.ndarray, mu: np.ndarray, sigma: np.ndarray, probs: np.ndarray
 ) -> np.ndarray:
@@ -316,8 +306,9 @@ def predictive_checks(
     ``prior`` (from :func:`models.fit.prior_predictive` on the same data and config) adds the
     prior predictive switch count to the regime frame. Same inputs and seed, same output.
     """
-    thinned = _thin(model.posterior, draws)
-    probs = state_probabilities(model.with_posterior(thinned), max_draws=None)
+    kept = model.thinned(draws)
+    thinned = kept.posterior
+    probs = state_probabilities(kept, max_draws=None)
     prep = model.prepared
     beta = thinned["beta"].values[0] if "beta" in thinned else None
     log_trans = log_transitions_numpy(thinned["alpha"].values[0], beta, prep.data.drivers)

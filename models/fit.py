@@ -42,9 +42,13 @@ class FitResult:
 
     model: FittedModel
     diagnostics: Diagnostics
-    data_hash: str
     sampler: str
     wall_seconds: float
+
+    @property
+    def data_hash(self) -> str:
+        """The hash of the sub-panel the model saw: new data with another hash need a refit."""
+        return self.model.data.data_hash()
 
     @property
     def idata(self) -> xr.DataTree:
@@ -91,7 +95,6 @@ def fit(data: ModelData, config: ModelConfig, *, progressbar: bool = False) -> F
     return FitResult(
         model=FittedModel(config, prep, idata),
         diagnostics=diagnose(idata, config.health),
-        data_hash=prep.data.data_hash(),
         sampler=s.backend,
         wall_seconds=wall,
     )

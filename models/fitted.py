@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import numpy as np
 import xarray as xr
 
 from models.config import ModelConfig
@@ -40,10 +41,18 @@ class FittedModel:
     def posterior(self) -> xr.Dataset:
         return self.idata["posterior"].to_dataset()
 
-    @property
-    def n_draws(self) -> int:
-        sizes = self.idata["posterior"].sizes
-        return int(sizes["chain"] * sizes["draw"])
+    def thinned(self, max_draws: int | None) -> FittedModel:
+        """At most ``max_draws`` draws, evenly spaced over the chains in order, as one chain
+        (``None``: all of them): what checks, forecasts and comparisons read."""
+        post = self.posterior
+        total = post.sizes["chain"] * post.sizes["draw"]
+        count = total if max_draws is None else min(total, max_draws)
+        if count < 1:
+            raise ValueError(f"max_draws: must be >= 1, got {max_draws}")
+        keep = np.unique(np.linspace(0, total - 1, count).round().astype(int))
+        flat = post.stack(sample=("chain", "draw")).isel(sample=keep)
+        flat = flat.drop_vars(["sample", "chain", "draw"]).rename({"sample": "draw"})
+        return self.with_posterior(flat.expand_dims("chain").transpose("chain", "draw", ...))
 
     def with_posterior(self, posterior: xr.Dataset | xr.DataTree) -> FittedModel:
         """The same model and arrays with other draws (a thinned or another fit's posterior)."""

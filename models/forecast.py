@@ -72,8 +72,6 @@ from models.simulation_result import SimulationResult
 from models.strict import StrictModel
 
 if TYPE_CHECKING:
-    import xarray as xr
-
     from models.config import ModelConfig
     from models.fitted import FittedModel
 
@@ -82,9 +80,6 @@ DEFAULT_HORIZON = "2029-01"  # the month after the second Trump term ends (20 Ja
 # far out are their long-run means, so a later horizon only costs time and memory.
 LATEST_HORIZON = "2031-01"
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-# Posterior variables the transition and emission formulas need (confusion only with labels,
-# the count parameters only with counts).
-_VARIABLES = ("alpha", "beta", "mu", "sigma", "confusion", "count_log_rate", "count_shape")
 
 
 @dataclass(frozen=True)
@@ -178,25 +173,6 @@ def byte_size(n_bytes: float) -> str:
     return f"{n_bytes / 1024:,.1f} TB"
 
 
-def thin_posterior(posterior: xr.Dataset, max_draws: int | None) -> xr.Dataset:
-    """At most ``max_draws`` evenly spaced draws over all chains, as one chain."""
-    import xarray as xr
-
-    n_draws = posterior.sizes["chain"] * posterior.sizes["draw"]
-    count = n_draws if max_draws is None else min(n_draws, max_draws)
-    if count < 1:
-        raise ValueError(f"max_draws: must be >= 1, got {max_draws}")
-    keep = np.unique(np.linspace(0, n_draws - 1, count).round().astype(int))
-    variables = {}
-    for name in _VARIABLES:
-        if name in posterior:
-            var = posterior[name].transpose("chain", "draw", ...)
-            values = var.values.reshape(-1, *var.shape[2:])[keep][None]
-            variables[name] = (var.dims, values, {})
-    coords = {d: posterior.coords[d] for d in posterior.coords if d not in ("chain", "draw")}
-    return xr.Dataset(variables, coords=coords)
-
-
 def forecast_inputs(
     model: FittedModel,
     max_draws: int | None = 1000,
@@ -211,7 +187,8 @@ def forecast_inputs(
     # bring PyMC (~5 s and ~150 MB per process) that simulating never needs.
     from models.states import state_probabilities
 
-    thinned = thin_posterior(model.posterior, max_draws)
+    kept = model.thinned(max_draws)
+    thinned = kept.posterior
     used = model.data
     base = base_drivers(used.driver_names)
     missing = [name for name in base if name not in used.driver_names]
@@ -226,7 +203,7 @@ def forecast_inputs(
             f"posterior: has driver effects for {list(fitted)}, not for the config's drivers "
             f"{list(used.driver_names)}"
         )
-    probs = state_probabilities(model.with_posterior(thinned), max_draws=None)
+    probs = state_probabilities(kept, max_draws=None)
     history = used.drivers[:, [used.driver_names.index(name) for name in base]]
     known_history = np.zeros_like(history)
     for part in known:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import xarray as xr
 
 from models import backtest as bt
 from models.fitted import FittedModel
@@ -91,17 +90,8 @@ def agreement(
                 regime_model_draws(model, n_paths, seed, (6,))[0][seen],
                 observed6[seen],
             )
-            for model in (fast, nuts.with_posterior(_thinned(nuts.idata, 500)))
+            for model in (fast, nuts.thinned(500))
         ]
         out["crps6_fast"], out["crps6_nuts"] = float(crps[0].mean()), float(crps[1].mean())
         out["max_abs_crps6_diff"] = float(np.abs(crps[0] - crps[1]).max())
     return out
-
-
-def _thinned(idata: xr.DataTree, keep: int) -> xr.DataTree:
-    """At most ``keep`` draws, evenly spaced over the flattened chains, as one chain."""
-    post = idata["posterior"].to_dataset().stack(sample=("chain", "draw"))
-    index = np.unique(np.linspace(0, post.sizes["sample"] - 1, keep).round().astype(int))
-    thin = post.isel(sample=index).drop_vars(["sample", "chain", "draw"])
-    thin = thin.rename({"sample": "draw"}).expand_dims(chain=[0]).transpose("chain", "draw", ...)
-    return xr.DataTree.from_dict({"posterior": thin})

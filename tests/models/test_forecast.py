@@ -30,7 +30,6 @@ from models.forecast import (
     prior_only,
     scenario_shocks,
     simulate_shocks,
-    thin_posterior,
 )
 from models.hmm import alpha_prior_mean
 from models.prepared import prepare
@@ -82,16 +81,15 @@ def scenarios():
 
 def test_inputs_keep_each_draws_parameters_together(synthetic) -> None:
     data, config, posterior = synthetic
-    inputs = forecast_inputs(FittedModel.of(posterior, data, config), max_draws=25)
-    thinned = thin_posterior(posterior, 25)
+    model = FittedModel.of(posterior, data, config)
+    inputs = forecast_inputs(model, max_draws=25)
     assert inputs.n_draws == 25 and inputs.p0.shape == (25, 3)
     flat_alpha = posterior["alpha"].values.reshape(60, 3, 2)
     keep = np.unique(np.linspace(0, 59, 25).round().astype(int))
     np.testing.assert_array_equal(inputs.alpha, flat_alpha[keep])
     np.testing.assert_array_equal(inputs.beta, posterior["beta"].values.reshape(60, 4, 2)[keep])
-    expected = state_probabilities(FittedModel.of(thinned, data, config), max_draws=None).filtered[
-        :, -1
-    ]
+    # the same 25 draws, picked by state_probabilities' own indexing, not by the thinning
+    expected = state_probabilities(model, max_draws=25).filtered[:, -1]
     np.testing.assert_allclose(inputs.p0, expected)
     np.testing.assert_allclose(inputs.p0.sum(axis=1), 1.0)
     assert inputs.drivers.names == ("W_US", "W_CN", "INTL")
